@@ -1,1 +1,32 @@
-export {};
+// inversify 6 reads decorator metadata through the Reflect API.
+import 'reflect-metadata';
+
+export * from './errors.js';
+export * from './tokens.js';
+export * from './math/rng.js';
+export * from './api/dataset.js';
+export * from './api/network.js';
+export * from './api/algorithm.js';
+export * from './api/algorithm-options.js';
+export * from './api/quantizer.js';
+export * from './api/hook.js';
+export * from './api/run-context.js';
+export * from './plugins/plugin.js';
+export * from './plugins/plugin-context.js';
+export * from './plugins/hparams.js';
+export * from './plugins/registry.js';
+export * from './plugins/plugin-module.js';
+export * from './plugins/load-plugins.js';
+export * from './config/run-config.js';
+export * from './config/format-issues.js';
+export * from './config/load-config.js';
+export * from './config/resolve-config.js';
+export * from './training/adam.js';
+export * from './training/splits.js';
+export * from './training/sampler.js';
+export * from './training/evaluate.js';
+export * from './training/trainer.js';
+export * from './results/results-writer.js';
+export * from './results/weights-file.js';
+export * from './run/run-container.js';
+export * from './run/run-experiment.js';

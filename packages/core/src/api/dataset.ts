@@ -1,0 +1,27 @@
+/** A batch of examples as plain arrays: x is NHWC float32, y holds class indices. */
+export interface Batch {
+  readonly x: Float32Array;
+  readonly y: Int32Array;
+  readonly n: number;
+}
+
+/** One environment (domain) of a dataset, addressable by example index. */
+export interface EnvironmentData {
+  readonly name: string;
+  readonly size: number;
+  /** Reads the examples at `indices` (train = apply training augmentation, if the dataset has one). */
+  read(indices: ArrayLike<number>, mode: 'train' | 'eval'): Batch | Promise<Batch>;
+}
+
+/**
+ * A multi-domain dataset (DomainBed's MultipleDomainDataset). Shapes are known before loading so the
+ * network can be built first; `load` does the I/O.
+ */
+export interface DomainDataset {
+  readonly name: string;
+  readonly environments: readonly string[];
+  /** [height, width, channels] of one example (NHWC). */
+  readonly inputShape: readonly [number, number, number];
+  readonly numClasses: number;
+  load(): Promise<EnvironmentData[]>;
+}

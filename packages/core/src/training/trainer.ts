@@ -1,0 +1,203 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Algorithm, Minibatch } from '../api/algorithm.js';
+import type { DomainDataset, EnvironmentData } from '../api/dataset.js';
+import type { TrainingHook } from '../api/hook.js';
+import type { Network } from '../api/network.js';
+import type { Quantizer } from '../api/quantizer.js';
+import { checkTestEnvs, type ResolvedRunConfig } from '../config/resolve-config.js';
+import { RunError } from '../errors.js';
+import { seedHash } from '../math/rng.js';
+import { ResultsWriter } from '../results/results-writer.js';
+import { saveWeights } from '../results/weights-file.js';
+import { evaluateAccuracy } from './evaluate.js';
+import { InfiniteSampler } from './sampler.js';
+import { splitEnvironment, type Split } from './splits.js';
+
+export interface Progress {
+  step: number;
+  steps: number;
+  loss: number;
+  imagesPerSec: number;
+  etaSec: number;
+  phase: 'train' | 'eval';
+}
+
+export interface TrainerOptions {
+  config: ResolvedRunConfig;
+  configFile: string;
+  dataset: DomainDataset;
+  network: Network;
+  algorithm: Algorithm;
+  quantizer?: Quantizer;
+  hooks: TrainingHook[];
+  outDir: string;
+  backend: string;
+  log?: (msg: string) => void;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface RunSummary {
+  outDir: string;
+  steps: number;
+  records: Record<string, unknown>[];
+  /** Checkpoint chosen by training-domain validation. */
+  best: Record<string, unknown>;
+  last: Record<string, unknown>;
+  environments: string[];
+  testEnvs: number[];
+  wallTimeSec: number;
+}
+
+/**
+ * DomainBed's training loop: each step takes one minibatch from every training environment and calls
+ * `algorithm.update`; every `checkpointFreq` steps (and at the last step) it evaluates every
+ * environment's in/out splits, appends a line to results.jsonl and saves weights.
+ */
+export class Trainer {
+  constructor(private readonly o: TrainerOptions) {}
+
+  async run(): Promise<RunSummary> {
+    const { config, dataset, network, algorithm, quantizer, hooks, log = () => {} } = this.o;
+    const started = Date.now();
+    const envs = await dataset.load();
+    const names = envs.map((e) => e.name);
+    const testEnvs = config.dataset.testEnvs;
+    checkTestEnvs(testEnvs, names, dataset.name, this.o.configFile);
+    const splits: Split[] = envs.map((e, i) => splitEnvironment(e.size, config.dataset.holdoutFraction, config.trialSeed, i));
+    const trainEnvs = envs.map((_, i) => i).filter((i) => !testEnvs.includes(i));
+    const samplers = trainEnvs.map((i) => new InfiniteSampler(splits[i]!.in, seedHash(config.trialSeed, i, 'sampler')));
+    const batchSize = Number(config.algorithm.options.batchSize ?? 32);
+    const [h, w, c] = dataset.inputShape;
+    const writer = new ResultsWriter(this.o.outDir);
+    const steps = config.train.steps;
+    const freq = config.train.checkpointFreq;
+    const minTrainSize = Math.min(...trainEnvs.map((i) => splits[i]!.in.length));
+
+    const records: Record<string, unknown>[] = [];
+    let best: Record<string, unknown> | undefined;
+    let bestScore = -Infinity;
+    let lossSums: Record<string, number> = {};
+    let lossCount = 0;
+    let stepTimeSum = 0;
+    let skipped = 0;
+    let evalTimeTotal = 0;
+    let evalCount = 0;
+    let trainTimeTotal = 0;
+
+    const checkpoint = async (step: number): Promise<'stop' | void> => {
+      const t0 = performance.now();
+      this.o.onProgress?.({ step, steps, loss: lossSums.loss! / Math.max(1, lossCount), imagesPerSec: 0, etaSec: NaN, phase: 'eval' });
+      const record: Record<string, unknown> = { step, epoch: ((step + 1) * batchSize) / minTrainSize };
+      for (const [k, v] of Object.entries(lossSums)) record[k] = v / Math.max(1, lossCount);
+      record.stepTime = stepTimeSum / Math.max(1, lossCount);
+      const predict = (x: tf.Tensor4D) => algorithm.predict(x);
+      for (const [i, env] of envs.entries()) {
+        for (const part of ['in', 'out'] as const) {
+          const r = await evaluateAccuracy(predict, env as EnvironmentData, splits[i]![part], [h, w, c], config.train.evalBatchSize);
+          record[`env${i}_${part}_acc`] = r.acc;
+          record[`env${i}_${part}_loss`] = r.loss;
+        }
+      }
+      const trainOut = trainEnvs.map((i) => record[`env${i}_out_acc`] as number);
+      const valAcc = trainOut.reduce((a, b) => a + b, 0) / trainOut.length;
+      record.trainDomainValAcc = valAcc;
+      record.skippedSteps = skipped;
+      record.quantized = quantizer?.active ?? false;
+      record.backend = this.o.backend;
+      record.numTensors = tf.memory().numTensors;
+      record.rssMB = Math.round(process.memoryUsage().rss / 2 ** 20);
+      record.wallTime = (Date.now() - started) / 1000;
+      record.config = config;
+      writer.append(record);
+      records.push(record);
+      if (config.train.saveCheckpoints) {
+        const tensors = Object.fromEntries(network.params.all().map((p) => [p.name, p.variable as tf.Tensor]));
+        saveWeights(`${this.o.outDir}/checkpoints/last`, tensors, { step, network: network.name, quantizer: quantizer?.name ?? null });
+        if (valAcc > bestScore) saveWeights(`${this.o.outDir}/checkpoints/best`, tensors, { step, network: network.name, trainDomainValAcc: valAcc });
+      }
+      if (valAcc > bestScore) {
+        bestScore = valAcc;
+        best = record;
+      }
+      lossSums = {};
+      lossCount = 0;
+      stepTimeSum = 0;
+      evalTimeTotal += performance.now() - t0;
+      evalCount++;
+      let stop: 'stop' | void = undefined;
+      for (const hook of hooks) if (hook.onCheckpoint?.({ step, record }, network) === 'stop') stop = 'stop';
+      return stop;
+    };
+
+    const nCheckpoints = Math.floor((steps - 1) / freq) + 1 + ((steps - 1) % freq === 0 ? 0 : 1);
+    for (let step = 0; step < steps; step++) {
+      quantizer?.onStep(step, network);
+      const batches = await Promise.all(
+        trainEnvs.map(async (envIdx, k) => envs[envIdx]!.read(samplers[k]!.next(batchSize), 'train')),
+      );
+      const t0 = performance.now();
+      const minibatches: Minibatch[] = batches.map((b, k) => ({
+        x: tf.tensor4d(b.x, [b.n, h, w, c]),
+        y: tf.tensor1d(b.y, 'int32'),
+        env: k,
+      }));
+      let losses: Record<string, number>;
+      try {
+        losses = await algorithm.update(minibatches, step);
+      } finally {
+        for (const m of minibatches) {
+          m.x.dispose();
+          m.y.dispose();
+        }
+      }
+      const dt = performance.now() - t0;
+      trainTimeTotal += dt;
+      const bad = Object.entries(losses).filter(([, v]) => !Number.isFinite(v));
+      if (bad.length > 0) {
+        const terms = Object.entries(losses).map(([k, v]) => `${k}=${v}`).join(', ');
+        if (config.train.onNonFinite === 'skip') {
+          skipped++;
+          log(`step ${step}: non-finite loss (${terms}); batch skipped`);
+        } else {
+          throw new RunError(
+            `step ${step}: ${config.algorithm.type} produced a non-finite loss (${terms}); the run stopped. The last good checkpoint is in ${this.o.outDir}/checkpoints/last (set train.onNonFinite: skip to skip such batches instead)`,
+          );
+        }
+      } else {
+        for (const [k, v] of Object.entries(losses)) lossSums[k] = (lossSums[k] ?? 0) + v;
+        lossCount++;
+      }
+      stepTimeSum += dt / 1000;
+      for (const hook of hooks) hook.afterStep?.(step, network, losses);
+      const meanStep = trainTimeTotal / 1000 / (step + 1);
+      const meanEval = evalCount ? evalTimeTotal / 1000 / evalCount : meanStep * 10;
+      const etaSec = meanStep * (steps - step - 1) + meanEval * (nCheckpoints - evalCount);
+      this.o.onProgress?.({
+        step,
+        steps,
+        loss: losses.loss ?? NaN,
+        imagesPerSec: (batchSize * trainEnvs.length) / (dt / 1000),
+        etaSec,
+        phase: 'train',
+      });
+      if (step % freq === 0 || step === steps - 1) {
+        if ((await checkpoint(step)) === 'stop') {
+          log(`step ${step}: a hook asked to stop training early`);
+          break;
+        }
+      }
+    }
+    for (const hook of hooks) await hook.onEnd?.(network);
+    writer.markDone();
+    return {
+      outDir: this.o.outDir,
+      steps,
+      records,
+      best: best!,
+      last: records[records.length - 1]!,
+      environments: names,
+      testEnvs,
+      wallTimeSec: (Date.now() - started) / 1000,
+    };
+  }
+}
