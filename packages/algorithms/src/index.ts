@@ -1,1 +1,2 @@
-export {};
+export * from './erm.js';
+export * from './algorithms-module.js';

@@ -22,6 +22,7 @@ export * from './config/format-issues.js';
 export * from './config/load-config.js';
 export * from './config/resolve-config.js';
 export * from './training/adam.js';
+export * from './training/gradients.js';
 export * from './training/splits.js';
 export * from './training/sampler.js';
 export * from './training/evaluate.js';

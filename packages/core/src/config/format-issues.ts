@@ -28,7 +28,7 @@ export function formatIssues(file: string, prefix: ReadonlyArray<PropertyKey>, i
         return `${file}: ${keys.join(', ')}: unknown key${keys.length > 1 ? 's' : ''}`;
       }
       const input = (i as { input?: unknown }).input;
-      let msg = i.message.replace(/^Invalid input: /, '');
+      let msg = i.message.replace(/^Invalid input: /, '').replace(/, received \w+$/, '');
       if (i.code === 'invalid_type' && input === undefined) msg = `required key is missing (expected ${i.expected})`;
       const found = i.code === 'invalid_type' && input === undefined ? '' : `, found ${describeValue(input)}`;
       return `${file}: ${where}: ${msg}${found}`;

@@ -21,12 +21,12 @@ export function parseConfigText(text: string, file: string): unknown {
       throw new ConfigError(`${file}: JSON syntax error: ${(e as Error).message}`);
     }
   }
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text);
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0];
     const at = pos ? `:${pos.line}:${pos.col}` : '';
-    const detail = e.message.split('\n')[0];
+    const detail = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     throw new ConfigError(`${file}${at}: YAML syntax error: ${detail}`);
   }
   return doc.toJS();

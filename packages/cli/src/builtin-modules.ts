@@ -1,0 +1,9 @@
+import type { ContainerModule } from 'inversify';
+import { algorithmsModule } from '@qtdog/algorithms';
+import { datasetsModule } from '@qtdog/datasets';
+import { networksModule } from '@qtdog/networks';
+
+/** The ContainerModules of the qtdog packages the CLI ships with, loaded explicitly. */
+export function builtinModules(): ContainerModule[] {
+  return [datasetsModule, networksModule, algorithmsModule];
+}

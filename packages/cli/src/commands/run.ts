@@ -1,0 +1,40 @@
+import { runExperiment } from '@qtdog/core';
+import { accuracyTable } from '../accuracy-table.js';
+import { builtinModules } from '../builtin-modules.js';
+import { createProgressReporter, formatDuration } from '../progress.js';
+
+export interface RunCommandOptions {
+  out?: string;
+  overwrite?: boolean;
+}
+
+export async function runCommand(configPath: string, opts: RunCommandOptions): Promise<void> {
+  const progress = createProgressReporter();
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  let result;
+  try {
+    result = await runExperiment(configPath, {
+      modules: builtinModules(),
+      outDir: opts.out,
+      overwrite: opts.overwrite,
+      log,
+      onProgress: (p) => progress.update(p),
+    });
+  } finally {
+    progress.stop();
+  }
+  const { best, last, environments, testEnvs } = result;
+  const testAcc = (r: Record<string, unknown>) =>
+    testEnvs.map((t) => `${environments[t]}: ${(100 * (r[`env${t}_in_acc`] as number)).toFixed(2)}%`).join(', ');
+  process.stdout.write(
+    [
+      `Finished in ${formatDuration(result.wallTimeSec)} on the ${result.backend} backend; results in ${result.outDir}`,
+      '',
+      `Selected checkpoint (training-domain validation): step ${best.step as number}`,
+      accuracyTable(best, environments, testEnvs),
+      `Test environment accuracy (selected): ${testAcc(best)}`,
+      `Test environment accuracy (last step ${last.step as number}): ${testAcc(last)}`,
+      '',
+    ].join('\n'),
+  );
+}
