@@ -1,0 +1,88 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { choice, definePlugin, NetworkToken, type Network, type Param, type Quantizer, type WeightLayer } from '@qtdog/core';
+import { selectLayers } from './layer-patterns.js';
+import { initStepSize, lsqFakeQuantize, signedRange } from './lsq-op.js';
+
+export const LsqOptions = z.object({
+  /** Bits per weight, 2 to 8 (QT-DoG: 7). */
+  bits: z.number().int().min(2).max(8).default(7),
+  /** One step size per output channel (QT-DoG) or one per tensor. */
+  perChannel: z.boolean().default(true),
+  /** Full precision before this step; quantized training from it on (QT-DoG: 2000 of 5000). */
+  startStep: z.number().int().min(0).default(2000),
+  /** Layer name patterns (`*` wildcard); default: every convolution, classifier left in float. */
+  layers: z.array(z.string()).optional(),
+});
+export type LsqOptions = z.output<typeof LsqOptions>;
+
+/**
+ * LSQ weight quantization as QT-DoG uses it (Javed et al., arXiv 2410.06020): at `startStep` the
+ * selected layers switch to fake-quantized weights with a learned step size per output channel. The
+ * step sizes join the network's ParamSet, so the optimizer trains weights and step sizes together.
+ */
+export class LsqQuantizer implements Quantizer {
+  readonly name = 'LSQ';
+  active = false;
+  readonly layers: string[];
+  private readonly targets: WeightLayer[];
+  private readonly steps = new Map<string, Param>();
+
+  constructor(
+    network: Network,
+    readonly options: LsqOptions,
+  ) {
+    this.targets = selectLayers(network, options.layers, 'quantizer');
+    this.layers = this.targets.map((l) => l.name);
+  }
+
+  get bits(): number {
+    return this.options.bits;
+  }
+
+  onStep(step: number, network: Network): void {
+    if (this.active || step < this.options.startStep) return;
+    this.activate(network);
+  }
+
+  /** Initialises step sizes from the current weights and installs the fake-quantizing transform. */
+  activate(network: Network): void {
+    const { qn, qp } = signedRange(this.options.bits);
+    for (const layer of this.targets) {
+      const w = network.params.get(layer.weight).variable;
+      const s = initStepSize(w, qp, this.options.perChannel);
+      const name = `${layer.name}.lsq_step`;
+      const param = network.params.add({
+        name,
+        layer: layer.name,
+        role: 'quantizer',
+        variable: tf.variable(s, true, `${w.name}/lsq_step`),
+      });
+      s.dispose();
+      this.steps.set(layer.name, param);
+    }
+    const scales = new Map(this.targets.map((l) => [l.name, 1 / Math.sqrt(qp * network.params.get(l.weight).variable.size)]));
+    network.weightTransform = (layer, weight) => {
+      const step = this.steps.get(layer.name);
+      if (!step) return weight;
+      return lsqFakeQuantize(weight, step.variable, qn, qp, scales.get(layer.name)!);
+    };
+    this.active = true;
+  }
+
+  /** Current step size of a layer (for tests and export). */
+  stepSize(layer: string): tf.Variable | undefined {
+    return this.steps.get(layer)?.variable;
+  }
+}
+
+export const lsqPlugin = definePlugin({
+  kind: 'quantizer',
+  name: 'LSQ',
+  description: 'LSQ learned-step-size weight quantization, per channel, switched on at startStep (QT-DoG, arXiv 2410.06020)',
+  options: LsqOptions,
+  hparams: { bits: choice([4, 5, 6, 7, 8]), startStep: choice([1000, 2000, 3000, 4000]) },
+  async create(options, ctx) {
+    return new LsqQuantizer(await ctx.container.getAsync<Network>(NetworkToken), options);
+  },
+});
