@@ -1,1 +1,1 @@
-export {};
+export { registerWasmTrainingKernels } from './wasm-conv-kernels';

@@ -1,0 +1,137 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+// tfjs-core's Node bundle registers no gradients; vitest can load its ESM registration file.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { registerWasmTrainingKernels } from './wasm-conv-kernels';
+
+type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+interface Case {
+  b: number;
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+  k: number | [number, number];
+  s: number | [number, number];
+  pad: Pad;
+}
+
+/** Deterministic pseudo-random data, so that cpu and wasm see identical inputs. */
+function rand(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+/** Value and gradients of sum(conv2d(x, w) * r) on the current backend. */
+function convGrads(c: Case, seed: number): { dx: Float32Array; dw: Float32Array; y: Float32Array } {
+  const [kh, kw] = typeof c.k === 'number' ? [c.k, c.k] : c.k;
+  return tf.tidy(() => {
+    const x = tf.tensor4d(rand(c.b * c.h * c.w * c.ci, seed), [c.b, c.h, c.w, c.ci]);
+    const w = tf.tensor4d(rand(kh * kw * c.ci * c.co, seed + 1), [kh, kw, c.ci, c.co]);
+    const y = tf.conv2d(x, w, c.s, c.pad as 'same');
+    const r = tf.tensor(rand(y.size, seed + 2), y.shape);
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad as 'same'), r)))([x, w]);
+    return { dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array, y: y.dataSync() as Float32Array };
+  });
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): { err: number; scale: number } {
+  expect(a.length).toBe(b.length);
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    err = Math.max(err, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return { err, scale };
+}
+
+const cases: Case[] = [];
+for (const b of [1, 4]) {
+  for (const k of [1, 3, 5]) {
+    for (const s of [1, 2]) {
+      for (const pad of ['same', 'valid'] as const) {
+        cases.push({ b, h: 9, w: 8, ci: b === 1 ? 3 : 8, co: b === 1 ? 16 : 8, k, s, pad });
+      }
+    }
+  }
+}
+cases.push(
+  { b: 2, h: 7, w: 7, ci: 1, co: 8, k: 3, s: 1, pad: 'same' },
+  { b: 2, h: 10, w: 10, ci: 16, co: 3, k: 3, s: 2, pad: 'same' },
+  { b: 2, h: 11, w: 12, ci: 16, co: 16, k: 3, s: 2, pad: 'valid' },
+  { b: 2, h: 12, w: 12, ci: 3, co: 8, k: 7, s: 2, pad: [[0, 0], [3, 3], [3, 3], [0, 0]] }, // ResNet stem
+  { b: 2, h: 8, w: 8, ci: 8, co: 16, k: 1, s: 2, pad: 'valid' }, // ResNet downsample
+  { b: 2, h: 9, w: 9, ci: 8, co: 8, k: 3, s: 1, pad: 1 },
+  { b: 2, h: 9, w: 10, ci: 8, co: 8, k: [3, 5], s: [2, 1], pad: 'same' },
+  { b: 1, h: 7, w: 8, ci: 4, co: 4, k: 3, s: 3, pad: 'same' },
+  { b: 2, h: 9, w: 9, ci: 4, co: 4, k: 4, s: 3, pad: 'valid' },
+  { b: 3, h: 28, w: 28, ci: 1, co: 16, k: 3, s: 1, pad: 'same' }, // MNIST_CNN conv1, fewer channels
+  { b: 3, h: 28, w: 28, ci: 16, co: 32, k: 3, s: 2, pad: 'same' }, // MNIST_CNN conv2
+  { b: 3, h: 14, w: 14, ci: 32, co: 32, k: 3, s: 1, pad: 'same' }, // MNIST_CNN conv3/4
+  { b: 1, h: 6, w: 6, ci: 2, co: 2, k: 3, s: 1, pad: 4 }, // padding wider than the filter: fallback path
+);
+
+describe('wasm Conv2D gradient kernels', () => {
+  beforeAll(async () => {
+    registerWasmTrainingKernels();
+    await tf.setBackend('wasm');
+    await tf.ready();
+  });
+
+  it.each(cases.map((c) => [JSON.stringify(c), c] as const))('match the cpu backend: %s', async (name, c) => {
+    await tf.setBackend('cpu');
+    const ref = convGrads(c, 7);
+    await tf.setBackend('wasm');
+    const got = convGrads(c, 7);
+    const y = maxAbsDiff(got.y, ref.y);
+    const dx = maxAbsDiff(got.dx, ref.dx);
+    const dw = maxAbsDiff(got.dw, ref.dw);
+    console.log(`${name}: dx err ${dx.err.toExponential(2)} (scale ${dx.scale.toFixed(2)}), dw err ${dw.err.toExponential(2)} (scale ${dw.scale.toFixed(2)})`);
+    expect(y.err).toBeLessThan(1e-4 * Math.max(1, y.scale));
+    expect(dx.err).toBeLessThan(1e-4 * Math.max(1, dx.scale));
+    expect(dw.err).toBeLessThan(1e-4 * Math.max(1, dw.scale));
+  });
+
+  it('registering twice keeps the kernels working', async () => {
+    registerWasmTrainingKernels();
+    registerWasmTrainingKernels();
+    await tf.setBackend('wasm');
+    const c: Case = { b: 2, h: 6, w: 6, ci: 3, co: 4, k: 3, s: 2, pad: 'same' };
+    const got = convGrads(c, 3);
+    await tf.setBackend('cpu');
+    const ref = convGrads(c, 3);
+    expect(maxAbsDiff(got.dw, ref.dw).err).toBeLessThan(1e-4);
+    expect(maxAbsDiff(got.dx, ref.dx).err).toBeLessThan(1e-4);
+  });
+
+  it('leaks neither tensors nor bytes across repeated gradient calls', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.randomNormal([4, 12, 12, 8]) as tf.Tensor4D;
+    const w1 = tf.randomNormal([3, 3, 8, 16]) as tf.Tensor4D;
+    const w2 = tf.randomNormal([3, 3, 16, 16]) as tf.Tensor4D;
+    const step = () =>
+      tf.tidy(() => {
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+          tf.sum(tf.conv2d(tf.relu(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')), c as tf.Tensor4D, 1, 'same')),
+        )([x, w1, w2]);
+        return tf.addN(g.map((t) => tf.sum(t)));
+      }).dispose();
+    step();
+    const before = tf.memory();
+    const dataIdsBefore = tf.engine().backend.numDataIds();
+    for (let i = 0; i < 5; i++) step();
+    const after = tf.memory();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+    expect(tf.engine().backend.numDataIds()).toBe(dataIdsBefore);
+    tf.dispose([x, w1, w2]);
+  });
+});

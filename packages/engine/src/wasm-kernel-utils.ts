@@ -1,0 +1,82 @@
+// Low-level helpers for writing wasm-backend kernels out of other wasm kernels.
+//
+// The training kernels below never wrap their inputs as `tf.Tensor`s: they call
+// the wasm backend's own kernel functions on `TensorInfo`s and free every
+// intermediate with `backend.disposeData`. That keeps reference counts exact
+// (nothing is tracked by the engine except the kernel's final output) and costs
+// no engine bookkeeping per intermediate.
+//
+// Small data-movement steps (layout changes that the wasm Transpose kernel does
+// badly, phase interleaving, tiny filter reshuffles) are plain JavaScript loops
+// over the wasm heap; the heavy arithmetic always runs in XNNPACK.
+import { getKernel, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+/** Calls a kernel that tfjs-backend-wasm registered, without going through the engine. */
+export function runWasmKernel(
+  backend: BackendWasm,
+  kernelName: string,
+  inputs: Record<string, TensorInfo>,
+  attrs: NamedAttrMap = {},
+): TensorInfo {
+  const kernel = getKernel(kernelName, 'wasm');
+  if (kernel == null) {
+    throw new Error(`@qtdog/engine: the wasm backend has no '${kernelName}' kernel registered.`);
+  }
+  return kernel.kernelFunc({ inputs, backend, attrs }) as TensorInfo;
+}
+
+/** Frees an intermediate produced by a kernel function (refCount 1, never seen by the engine). */
+export function free(backend: BackendWasm, info: TensorInfo): void {
+  backend.disposeData(info.dataId);
+}
+
+/** A float32 view of a tensor's data on the wasm heap. Re-fetch after any allocation: the heap may grow. */
+export function heap(backend: BackendWasm, info: TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(info) as Float32Array;
+}
+
+/** Allocates an uninitialised float32 output on the wasm heap. */
+export function alloc(backend: BackendWasm, shape: number[]): TensorInfo {
+  return backend.makeOutput(shape, 'float32');
+}
+
+/**
+ * [A, M, C] -> [C, M, A] (moves the outer and inner axes past each other).
+ *
+ * This is the layout change from NHWC activations to "channels as batch, batch as
+ * channels" that the filter gradient needs. The wasm Transpose kernel walks it
+ * with large power-of-two-ish strides and is 2-3x slower than this loop for
+ * MNIST-sized activations, which read 8 rows at a time so each cache line is used fully.
+ */
+export function swapOuterInner(src: Float32Array, A: number, M: number, C: number, dst: Float32Array): void {
+  const srcA = M * C; // stride of a in src
+  const dstC = M * A; // stride of c in dst
+  let a0 = 0;
+  for (; a0 + 4 <= A; a0 += 4) {
+    for (let m = 0; m < M; m++) {
+      const s0 = a0 * srcA + m * C;
+      const s1 = s0 + srcA;
+      const s2 = s1 + srcA;
+      const s3 = s2 + srcA;
+      let d = m * A + a0;
+      for (let c = 0; c < C; c++) {
+        dst[d] = src[s0 + c];
+        dst[d + 1] = src[s1 + c];
+        dst[d + 2] = src[s2 + c];
+        dst[d + 3] = src[s3 + c];
+        d += dstC;
+      }
+    }
+  }
+  for (; a0 < A; a0++) {
+    for (let m = 0; m < M; m++) {
+      const s0 = a0 * srcA + m * C;
+      let d = m * A + a0;
+      for (let c = 0; c < C; c++) {
+        dst[d] = src[s0 + c];
+        d += dstC;
+      }
+    }
+  }
+}
