@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { definePlugin, type DomainDataset, type EnvironmentData } from '@qtdog/core';
+import { MNIST_HEIGHT, MNIST_PIXELS, MNIST_WIDTH } from './mnist-digits.js';
+import { buildMnistEnvironments, mnistSourceOptionFields, type MnistSourceOptions } from './multi-domain-mnist.js';
+import { rotateImage } from './rotate-image.js';
+
+export const ROTATED_MNIST_ANGLES = [0, 15, 30, 45, 60, 75] as const;
+
+export interface RotatedMnistOptions extends MnistSourceOptions {
+  angles: readonly number[];
+}
+
+/** DomainBed's RotatedMNIST: one environment per angle, digits rotated bilinearly with fill 0. */
+export function createRotatedMnist(options: RotatedMnistOptions, baseDir?: string): DomainDataset {
+  const angles = [...options.angles];
+  let loading: Promise<EnvironmentData[]> | undefined;
+  return {
+    name: 'RotatedMNIST',
+    // DomainBed names environments by their angle.
+    environments: angles.map(String),
+    inputShape: [MNIST_HEIGHT, MNIST_WIDTH, 1],
+    numClasses: 10,
+    load() {
+      // Rotating is done once per dataset instance; later loads share the result.
+      loading ??= Promise.resolve().then(() =>
+        buildMnistEnvironments(angles.map(String), options, (images, labels, n, e) => {
+          const angle = angles[e]!;
+          if (angle % 360 !== 0) {
+            for (let i = 0; i < n; i++) {
+              const img = images.subarray(i * MNIST_PIXELS, (i + 1) * MNIST_PIXELS);
+              img.set(rotateImage(img, MNIST_HEIGHT, MNIST_WIDTH, angle));
+            }
+          }
+          return { x: images, y: labels };
+        }, baseDir),
+      );
+      return loading;
+    },
+  };
+}
+
+export const rotatedMnistPlugin = definePlugin({
+  kind: 'dataset',
+  name: 'RotatedMNIST',
+  description: 'MNIST digits rotated 0-75 degrees, one environment per angle (DomainBed; arXiv:2007.01434)',
+  options: z.object({
+    /** Rotation of each environment, degrees counter-clockwise. */
+    angles: z
+      .array(z.number())
+      .min(1)
+      .refine((a) => new Set(a).size === a.length, 'angles must be distinct (each names an environment)')
+      .default([...ROTATED_MNIST_ANGLES]),
+    ...mnistSourceOptionFields,
+  }),
+  create(options, ctx) {
+    return createRotatedMnist(options, ctx.baseDir);
+  },
+});
