@@ -1,1 +1,5 @@
+// @qtdog/engine: TensorFlow.js backend selection, wasm training kernels, custom ops.
+export { selectBackend, currentBackend, type BackendName, type BackendPreference } from './backend';
+export { registerGradients } from './gradients';
 export { registerWasmTrainingKernels } from './wasm-conv-kernels';
+export { groupNorm } from './group-norm';

@@ -24,6 +24,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { registerGroupNormKernels } from './group-norm-kernels';
 import { alloc, free, heap, runWasmKernel, swapOuterInner } from './wasm-kernel-utils';
 
 type ConvInfo = backend_util.Conv2DInfo;
@@ -241,9 +242,11 @@ const inputConfig: KernelConfig = {
 /**
  * Registers, for the 'wasm' backend, a Conv2DBackpropFilter kernel (missing in
  * tfjs-backend-wasm) and a fast Conv2DBackpropInput kernel replacing the naive
- * one. Idempotent. Call it before `tf.setBackend('wasm')` (it also works after).
+ * one (and the fused GroupNorm kernels). Idempotent. Call it before
+ * `tf.setBackend('wasm')` (it also works after).
  */
 export function registerWasmTrainingKernels(): void {
+  registerGroupNormKernels();
   const input = getKernel(Conv2DBackpropInput, 'wasm');
   if (input?.kernelFunc !== inputConfig.kernelFunc) {
     if (input != null) {

@@ -1,0 +1,291 @@
+// Fused GroupNorm kernels for the 'wasm' and 'cpu' backends.
+//
+// Written with tfjs ops, GroupNorm makes about 9 passes over the activation forward
+// and 14 backward, and the wasm backend's reductions over non-inner axes transpose
+// their input first. These kernels make two passes each way in plain JavaScript over
+// the tensors' memory: on MNIST_CNN's first GroupNorm at batch 64 (64x28x28x64),
+// 15 ms forward and 32 ms backward instead of 39 ms and 84 ms with wasm ops.
+import {
+  registerKernel,
+  getKernel,
+  type KernelBackend,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+
+export const GROUP_NORM = 'QtdogGroupNorm';
+export const GROUP_NORM_GRAD = 'QtdogGroupNormGrad';
+
+/** Reads and creates float32 tensor data on one backend without copies where the backend allows it. */
+interface Memory {
+  read(info: TensorInfo): Float32Array;
+  /** Allocates outputs; the arrays of all of them are valid only after the last `alloc` (wasm heap may grow). */
+  alloc(shape: number[]): TensorInfo;
+  write(info: TensorInfo): Float32Array;
+  finish(info: TensorInfo, values: Float32Array): TensorInfo;
+}
+
+interface WasmLike extends KernelBackend {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+interface CpuLike extends KernelBackend {
+  data: { get(dataId: object): { values: Float32Array } };
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
+}
+
+function memoryFor(backendName: 'wasm' | 'cpu', backend: KernelBackend): Memory {
+  if (backendName === 'wasm') {
+    const b = backend as WasmLike;
+    return {
+      read: (info) => b.typedArrayFromHeap(info),
+      alloc: (shape) => b.makeOutput(shape, 'float32'),
+      write: (info) => b.typedArrayFromHeap(info),
+      finish: (info) => info,
+    };
+  }
+  const b = backend as CpuLike;
+  const pending = new Map<TensorInfo, Float32Array>();
+  return {
+    read: (info) => b.data.get(info.dataId).values,
+    alloc: (shape) => {
+      const info = { dataId: {}, shape, dtype: 'float32' } as TensorInfo;
+      pending.set(info, new Float32Array(shape.reduce((a, d) => a * d, 1)));
+      return info;
+    },
+    write: (info) => pending.get(info)!,
+    finish: (info, values) => b.makeTensorInfo(info.shape, 'float32', values),
+  };
+}
+
+function dims(shape: number[], numGroups: number) {
+  const [n, h, w, c] = shape;
+  if (c % numGroups !== 0) {
+    throw new Error(`groupNorm: ${c} channels cannot be split into ${numGroups} groups.`);
+  }
+  return { n, hw: h * w, c, g: numGroups, cg: c / numGroups };
+}
+
+// The loops below are unrolled by 4 channels when C is a multiple of 4: V8 does not
+// vectorise, and unrolling alone makes these passes 1.3-2x faster. Sums are float64.
+
+/** Per (sample, group): sum and sum of squares, accumulated in locals (no per-channel arrays). */
+function groupSums(x: Float32Array, n: number, hw: number, c: number, g: number, cg: number, sum: Float64Array, sq: Float64Array): void {
+  for (let b = 0; b < n; b++) {
+    for (let j = 0; j < g; j++) {
+      let a = 0;
+      let q = 0;
+      for (let p = 0; p < hw; p++) {
+        const i0 = (b * hw + p) * c + j * cg;
+        for (let i = i0; i < i0 + cg; i++) {
+          const v = x[i];
+          a += v;
+          q += v * v;
+        }
+      }
+      sum[b * g + j] = a;
+      sq[b * g + j] = q;
+    }
+  }
+}
+
+/** y[i] = x[i] * scale[k] + shift[k] over one sample, k the channel of i. */
+function affine(x: Float32Array, y: Float32Array, start: number, end: number, c: number, scale: Float32Array, shift: Float32Array): void {
+  if (c % 4 === 0) {
+    for (let i = start; i < end; i += c) {
+      for (let k = 0; k < c; k += 4) {
+        const j = i + k;
+        y[j] = x[j] * scale[k] + shift[k];
+        y[j + 1] = x[j + 1] * scale[k + 1] + shift[k + 1];
+        y[j + 2] = x[j + 2] * scale[k + 2] + shift[k + 2];
+        y[j + 3] = x[j + 3] * scale[k + 3] + shift[k + 3];
+      }
+    }
+  } else {
+    for (let i = start; i < end; i += c) {
+      for (let k = 0; k < c; k++) y[i + k] = x[i + k] * scale[k] + shift[k];
+    }
+  }
+}
+
+/** y = (x - mean) * rstd * gamma + beta per (sample, group); also returns mean and rstd [N, G]. */
+function groupNormForward(
+  x: Float32Array, gamma: Float32Array, beta: Float32Array,
+  y: Float32Array, meanOut: Float32Array, rstdOut: Float32Array,
+  n: number, hw: number, c: number, g: number, cg: number, eps: number,
+): void {
+  const sum = new Float64Array(n * g);
+  const sq = new Float64Array(n * g);
+  groupSums(x, n, hw, c, g, cg, sum, sq);
+  const scale = new Float32Array(c);
+  const shift = new Float32Array(c);
+  const count = hw * cg;
+  for (let b = 0; b < n; b++) {
+    for (let j = 0; j < g; j++) {
+      const mean = sum[b * g + j] / count;
+      const variance = Math.max(0, sq[b * g + j] / count - mean * mean); // biased, as PyTorch
+      const rstd = 1 / Math.sqrt(variance + eps);
+      meanOut[b * g + j] = mean;
+      rstdOut[b * g + j] = rstd;
+      for (let k = j * cg; k < (j + 1) * cg; k++) {
+        scale[k] = rstd * gamma[k];
+        shift[k] = beta[k] - mean * rstd * gamma[k];
+      }
+    }
+    affine(x, y, b * hw * c, (b + 1) * hw * c, c, scale, shift);
+  }
+}
+
+/** Per channel over one sample: s1 = sum dy, s2 = sum dy * x. */
+function channelSums(dy: Float32Array, x: Float32Array, start: number, end: number, c: number, s1: Float64Array, s2: Float64Array): void {
+  s1.fill(0);
+  s2.fill(0);
+  if (c % 4 === 0) {
+    for (let i = start; i < end; i += c) {
+      for (let k = 0; k < c; k += 4) {
+        const j = i + k;
+        const d0 = dy[j];
+        const d1 = dy[j + 1];
+        const d2 = dy[j + 2];
+        const d3 = dy[j + 3];
+        s1[k] += d0;
+        s1[k + 1] += d1;
+        s1[k + 2] += d2;
+        s1[k + 3] += d3;
+        s2[k] += d0 * x[j];
+        s2[k + 1] += d1 * x[j + 1];
+        s2[k + 2] += d2 * x[j + 2];
+        s2[k + 3] += d3 * x[j + 3];
+      }
+    }
+  } else {
+    for (let i = start; i < end; i += c) {
+      for (let k = 0; k < c; k++) {
+        const d = dy[i + k];
+        s1[k] += d;
+        s2[k] += d * x[i + k];
+      }
+    }
+  }
+}
+
+/** dx[i] = dy[i] * p[k] + x[i] * q[k] + r[k] over one sample. */
+function combine(dy: Float32Array, x: Float32Array, dx: Float32Array, start: number, end: number, c: number, p: Float32Array, q: Float32Array, r: Float32Array): void {
+  if (c % 4 === 0) {
+    for (let i = start; i < end; i += c) {
+      for (let k = 0; k < c; k += 4) {
+        const j = i + k;
+        dx[j] = dy[j] * p[k] + x[j] * q[k] + r[k];
+        dx[j + 1] = dy[j + 1] * p[k + 1] + x[j + 1] * q[k + 1] + r[k + 1];
+        dx[j + 2] = dy[j + 2] * p[k + 2] + x[j + 2] * q[k + 2] + r[k + 2];
+        dx[j + 3] = dy[j + 3] * p[k + 3] + x[j + 3] * q[k + 3] + r[k + 3];
+      }
+    }
+  } else {
+    for (let i = start; i < end; i += c) {
+      for (let k = 0; k < c; k++) dx[i + k] = dy[i + k] * p[k] + x[i + k] * q[k] + r[k];
+    }
+  }
+}
+
+/**
+ * With xhat = (x - mean) * rstd and M = HW * C/G:
+ *   dbeta = sum dy, dgamma = sum dy * xhat (over N, H, W),
+ *   dx = rstd * (gamma dy - mean_group(gamma dy) - xhat * mean_group(gamma dy xhat)),
+ * which is dx = dy * P[c] + x * Q[g] + R[g] per sample: two passes over dy and x.
+ */
+function groupNormBackward(
+  dy: Float32Array, x: Float32Array, gamma: Float32Array, meanIn: Float32Array, rstdIn: Float32Array,
+  dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
+  n: number, hw: number, c: number, g: number, cg: number,
+): void {
+  const s1 = new Float64Array(c);
+  const s2 = new Float64Array(c);
+  const dg = new Float64Array(c);
+  const db = new Float64Array(c);
+  const p = new Float32Array(c);
+  const q = new Float32Array(c);
+  const r = new Float32Array(c);
+  const count = hw * cg;
+  for (let b = 0; b < n; b++) {
+    const start = b * hw * c;
+    const end = start + hw * c;
+    channelSums(dy, x, start, end, c, s1, s2);
+    for (let j = 0; j < g; j++) {
+      const mean = meanIn[b * g + j];
+      const rstd = rstdIn[b * g + j];
+      let sumG = 0; // sum gamma dy
+      let sumGX = 0; // sum gamma dy xhat
+      for (let k = j * cg; k < (j + 1) * cg; k++) {
+        const dyXhat = rstd * (s2[k] - mean * s1[k]);
+        db[k] += s1[k];
+        dg[k] += dyXhat;
+        sumG += gamma[k] * s1[k];
+        sumGX += gamma[k] * dyXhat;
+      }
+      const a = sumG / count;
+      const bb = sumGX / count;
+      for (let k = j * cg; k < (j + 1) * cg; k++) {
+        p[k] = rstd * gamma[k];
+        q[k] = -rstd * rstd * bb;
+        r[k] = rstd * (mean * rstd * bb - a);
+      }
+    }
+    combine(dy, x, dx, start, end, c, p, q, r);
+  }
+  for (let k = 0; k < c; k++) {
+    dgamma[k] = dg[k];
+    dbeta[k] = db[k];
+  }
+}
+
+function forwardKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { x, gamma, beta } = inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
+    const { numGroups, epsilon } = attrs as unknown as { numGroups: number; epsilon: number };
+    const { n, hw, c, g, cg } = dims(x.shape, numGroups);
+    const mem = memoryFor(backendName, backend as KernelBackend);
+    const y = mem.alloc(x.shape);
+    const mean = mem.alloc([n, g]);
+    const rstd = mem.alloc([n, g]);
+    const yv = mem.write(y);
+    const mv = mem.write(mean);
+    const rv = mem.write(rstd);
+    groupNormForward(mem.read(x), mem.read(gamma), mem.read(beta), yv, mv, rv, n, hw, c, g, cg, epsilon);
+    return [mem.finish(y, yv), mem.finish(mean, mv), mem.finish(rstd, rv)];
+  };
+}
+
+function backwardKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { dy, x, gamma, mean, rstd } = inputs as Record<string, TensorInfo>;
+    const { numGroups } = attrs as unknown as { numGroups: number };
+    const { n, hw, c, g, cg } = dims(x.shape, numGroups);
+    const mem = memoryFor(backendName, backend as KernelBackend);
+    const dx = mem.alloc(x.shape);
+    const dgamma = mem.alloc([c]);
+    const dbeta = mem.alloc([c]);
+    const dxv = mem.write(dx);
+    const dgv = mem.write(dgamma);
+    const dbv = mem.write(dbeta);
+    groupNormBackward(mem.read(dy), mem.read(x), mem.read(gamma), mem.read(mean), mem.read(rstd), dxv, dgv, dbv, n, hw, c, g, cg);
+    return [mem.finish(dx, dxv), mem.finish(dgamma, dgv), mem.finish(dbeta, dbv)];
+  };
+}
+
+/** Registers the fused GroupNorm kernels for 'wasm' and 'cpu' (idempotent). */
+export function registerGroupNormKernels(): void {
+  for (const backendName of ['wasm', 'cpu'] as const) {
+    const configs: KernelConfig[] = [
+      { kernelName: GROUP_NORM, backendName, kernelFunc: forwardKernel(backendName) },
+      { kernelName: GROUP_NORM_GRAD, backendName, kernelFunc: backwardKernel(backendName) },
+    ];
+    for (const config of configs) {
+      if (getKernel(config.kernelName, backendName) == null) registerKernel(config);
+    }
+  }
+}
+
+export type GroupNormAttrs = NamedAttrMap & { numGroups: number; epsilon: number };
