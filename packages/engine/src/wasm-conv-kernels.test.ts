@@ -73,7 +73,10 @@ cases.push(
   { b: 2, h: 9, w: 10, ci: 8, co: 8, k: [3, 5], s: [2, 1], pad: 'same' },
   { b: 1, h: 7, w: 8, ci: 4, co: 4, k: 3, s: 3, pad: 'same' },
   { b: 2, h: 9, w: 9, ci: 4, co: 4, k: 4, s: 3, pad: 'valid' },
-  { b: 3, h: 28, w: 28, ci: 1, co: 16, k: 3, s: 1, pad: 'same' }, // MNIST_CNN conv1, fewer channels
+  { b: 3, h: 28, w: 28, ci: 1, co: 64, k: 3, s: 1, pad: 'same' }, // MNIST_CNN conv1 (few taps: im2col matMul path)
+  { b: 2, h: 11, w: 10, ci: 1, co: 32, k: 3, s: 2, pad: 'same' }, // im2col path, stride 2
+  { b: 2, h: 9, w: 9, ci: 2, co: 40, k: 3, s: 2, pad: 'valid' }, // im2col path, valid
+  { b: 2, h: 9, w: 9, ci: 1, co: 64, k: 5, s: 1, pad: 2 }, // im2col path, numeric pad
   { b: 3, h: 28, w: 28, ci: 16, co: 32, k: 3, s: 2, pad: 'same' }, // MNIST_CNN conv2
   { b: 3, h: 14, w: 14, ci: 32, co: 32, k: 3, s: 1, pad: 'same' }, // MNIST_CNN conv3/4
   { b: 1, h: 6, w: 6, ci: 2, co: 2, k: 3, s: 1, pad: 4 }, // padding wider than the filter: fallback path

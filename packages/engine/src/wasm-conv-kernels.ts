@@ -55,11 +55,16 @@ function convInfoFor(
 //
 // dW[a,b,i,o] = sum_{n,p,q} xpad[n, p*sh + a, q*sw + b, i] * dy[n, p, q, o]
 //
-// is a convolution whose "images" are the input channels i (xT: [ci, H, W, B],
-// batch as channels), whose "filter" is dy laid out as [OH, OW, B, co], with
-// dilation = forward stride and the forward padding; its output [ci, kh, kw, co]
-// is dW up to a small transpose. XNNPACK packs the filter operand (dy) once per
-// call, which costs about as much as a few percent of the convolution.
+// In general it is computed as a convolution whose "images" are the input
+// channels i (xT: [ci, H, W, B], batch as channels), whose "filter" is dy laid
+// out as [OH, OW, B, co], with dilation = forward stride and the forward padding;
+// its output [ci, kh, kw, co] is dW up to a small transpose. (Splitting the batch
+// into chunks, or lowering to matrix products over shifted views, measured no faster.)
+//
+// XNNPACK repacks the filter operand (dy) on every call. When the filter has few
+// taps (kh*kw*ci, e.g. 9 for a first layer on grey images) that repacking costs
+// far more than the arithmetic, so there dW^T = dy^T [co, K] . im2col(x) [K, taps]
+// is one matrix product whose packed operand is the small im2col matrix.
 // ---------------------------------------------------------------------------
 function conv2DBackpropFilterWasm(args: {
   inputs: { x: TensorInfo; dy: TensorInfo };
@@ -67,8 +72,14 @@ function conv2DBackpropFilterWasm(args: {
   attrs: Conv2DBackpropFilterAttrs;
 }): TensorInfo {
   const { inputs, backend, attrs } = args;
-  const { x, dy } = inputs;
-  const info = convInfoFor(x.shape, attrs.filterShape, attrs, 'Conv2DBackpropFilter');
+  const info = convInfoFor(inputs.x.shape, attrs.filterShape, attrs, 'Conv2DBackpropFilter');
+  const taps = info.filterHeight * info.filterWidth * info.inChannels;
+  return taps * 2 <= info.outChannels
+    ? filterGradByMatMul(backend, inputs.x, inputs.dy, info)
+    : filterGradByConv(backend, inputs.x, inputs.dy, info);
+}
+
+function filterGradByConv(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, info: ConvInfo): TensorInfo {
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: ci, outChannels: co } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const [, OH, OW] = dy.shape;
@@ -105,6 +116,53 @@ function conv2DBackpropFilterWasm(args: {
         dst.set(src.subarray(s, s + co), ((a * kw + b) * ci + i) * co);
       }
     }
+  }
+  free(backend, g);
+  return dw;
+}
+
+function filterGradByMatMul(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, info: ConvInfo): TensorInfo {
+  const { batchSize: B, inHeight: H, inWidth: W, inChannels: ci, outChannels: co } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const [, OH, OW] = dy.shape;
+  const { top: pt, left: pl } = info.padInfo;
+  const K = B * OH * OW;
+  const T = kh * kw * ci;
+
+  const dyT = alloc(backend, [co, K]); // [K, co] -> [co, K]
+  const cols = alloc(backend, [K, T]); // im2col: row (n,p,q), column (a,b,i)
+  swapOuterInner(heap(backend, dy), K, 1, co, heap(backend, dyT));
+  const xs = heap(backend, x);
+  const cv = heap(backend, cols);
+  let r = 0;
+  for (let n = 0; n < B; n++) {
+    for (let p = 0; p < OH; p++) {
+      for (let q = 0; q < OW; q++) {
+        for (let a = 0; a < kh; a++) {
+          const h = p * sh + a - pt;
+          for (let b = 0; b < kw; b++) {
+            const w = q * sw + b - pl;
+            if (h < 0 || h >= H || w < 0 || w >= W) {
+              for (let i = 0; i < ci; i++) cv[r++] = 0;
+            } else {
+              const s = ((n * H + h) * W + w) * ci;
+              for (let i = 0; i < ci; i++) cv[r++] = xs[s + i];
+            }
+          }
+        }
+      }
+    }
+  }
+  const g = runWasmKernel(backend, 'BatchMatMul', { a: dyT, b: cols }, { transposeA: false, transposeB: false });
+  free(backend, dyT);
+  free(backend, cols);
+
+  // [co, T] -> [T, co] = [kh, kw, ci, co].
+  const dw = alloc(backend, [kh, kw, ci, co]);
+  const src = heap(backend, g);
+  const dst = heap(backend, dw);
+  for (let o = 0; o < co; o++) {
+    for (let t = 0; t < T; t++) dst[t * co + o] = src[o * T + t];
   }
   free(backend, g);
   return dw;
