@@ -32,11 +32,13 @@ function flops(B, l) {
 }
 
 function bench(B) {
-  const params = layers.map((l) => ({
-    w: tf.variable(tf.randomNormal([3, 3, l.ci, l.co], 0, Math.sqrt(2 / (9 * l.ci)))),
-    gamma: tf.variable(tf.ones([l.co])),
-    beta: tf.variable(tf.zeros([l.co])),
-  }));
+  const params = tf.tidy(() =>
+    layers.map((l) => ({
+      w: tf.variable(tf.randomNormal([3, 3, l.ci, l.co], 0, Math.sqrt(2 / (9 * l.ci)))),
+      gamma: tf.variable(tf.ones([l.co])),
+      beta: tf.variable(tf.zeros([l.co])),
+    })),
+  );
   const x0 = tf.randomNormal([B, 28, 28, 1]);
   const dyTop = tf.randomNormal([B, 14, 14, 128]);
   const cats = ['conv fwd', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'GroupNorm fwd', 'GroupNorm bwd', 'ReLU fwd+bwd'];
@@ -135,7 +137,7 @@ function bench(B) {
     console.log(`${c.padEnd(22)} ${fmt(totals[c])}${f ? '  ' + gf(f, median(totals[c])) : ''}`);
   }
   const ceilingMs = ceiling.reduce((a, t) => a + median(t), 0);
-  console.log(`ceiling (fwd Conv2D x ${(allFlops * 2 + dxFlops) / allFlops} FLOPs) ${(ceilingMs * (2 + dxFlops / allFlops)).toFixed(0)} ms`);
+  console.log(`ceiling: raw forward Conv2D ${ceilingMs.toFixed(0)} ms, so all ${((2 * allFlops + dxFlops) / 1e9).toFixed(1)} GFLOP of the step's convolutions at that speed ${(ceilingMs * (2 + dxFlops / allFlops)).toFixed(0)} ms`);
   console.log(`step (kernel by kernel)  ${fmt(steps)}  ${gf(2 * allFlops + dxFlops, median(steps))} overall`);
 
   if (withTape) {

@@ -80,6 +80,8 @@ cases.push(
   { b: 3, h: 28, w: 28, ci: 16, co: 32, k: 3, s: 2, pad: 'same' }, // MNIST_CNN conv2
   { b: 3, h: 14, w: 14, ci: 32, co: 32, k: 3, s: 1, pad: 'same' }, // MNIST_CNN conv3/4
   { b: 1, h: 6, w: 6, ci: 2, co: 2, k: 3, s: 1, pad: 4 }, // padding wider than the filter: fallback path
+  { b: 11, h: 6, w: 5, ci: 8, co: 8, k: 3, s: 2, pad: 'same' }, // batch past the 8-row unrolled transpose
+  { b: 16, h: 5, w: 5, ci: 4, co: 6, k: 3, s: 1, pad: 'valid' },
 );
 
 describe('wasm Conv2D gradient kernels', () => {

@@ -45,26 +45,35 @@ export function alloc(backend: BackendWasm, shape: number[]): TensorInfo {
  * [A, M, C] -> [C, M, A] (moves the outer and inner axes past each other).
  *
  * This is the layout change from NHWC activations to "channels as batch, batch as
- * channels" that the filter gradient needs. The wasm Transpose kernel walks it
- * with large power-of-two-ish strides and is 2-3x slower than this loop for
- * MNIST-sized activations, which read 8 rows at a time so each cache line is used fully.
+ * channels" that the filter gradient needs, and the 2D transpose [K, C] -> [C, K].
+ * The wasm Transpose kernel walks it with large strides and is 2-3x slower
+ * than this loop (64x28x28x64: 25 ms against 7 ms), which reads 8 source rows
+ * at a time and writes 8 consecutive floats.
  */
 export function swapOuterInner(src: Float32Array, A: number, M: number, C: number, dst: Float32Array): void {
   const srcA = M * C; // stride of a in src
   const dstC = M * A; // stride of c in dst
   let a0 = 0;
-  for (; a0 + 4 <= A; a0 += 4) {
+  for (; a0 + 8 <= A; a0 += 8) {
     for (let m = 0; m < M; m++) {
       const s0 = a0 * srcA + m * C;
       const s1 = s0 + srcA;
       const s2 = s1 + srcA;
       const s3 = s2 + srcA;
+      const s4 = s3 + srcA;
+      const s5 = s4 + srcA;
+      const s6 = s5 + srcA;
+      const s7 = s6 + srcA;
       let d = m * A + a0;
       for (let c = 0; c < C; c++) {
         dst[d] = src[s0 + c];
         dst[d + 1] = src[s1 + c];
         dst[d + 2] = src[s2 + c];
         dst[d + 3] = src[s3 + c];
+        dst[d + 4] = src[s4 + c];
+        dst[d + 5] = src[s5 + c];
+        dst[d + 6] = src[s6 + c];
+        dst[d + 7] = src[s7 + c];
         d += dstC;
       }
     }
