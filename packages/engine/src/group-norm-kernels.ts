@@ -171,21 +171,31 @@ function channelSums(dy: Float32Array, x: Float32Array, start: number, end: numb
   }
 }
 
-/** dx[i] = dy[i] * p[k] + x[i] * q[k] + r[k] over one sample. */
-function combine(dy: Float32Array, x: Float32Array, dx: Float32Array, start: number, end: number, c: number, p: Float32Array, q: Float32Array, r: Float32Array): void {
-  if (c % 4 === 0) {
+/** dx[i] = dy[i] * p[k] + x[i] * q[j] + r[j] over one sample, k the channel of i and j its group. */
+function combine(
+  dy: Float32Array, x: Float32Array, dx: Float32Array, start: number, end: number,
+  c: number, g: number, cg: number, p: Float32Array, q: Float32Array, r: Float32Array,
+): void {
+  if (cg % 4 === 0) {
     for (let i = start; i < end; i += c) {
-      for (let k = 0; k < c; k += 4) {
-        const j = i + k;
-        dx[j] = dy[j] * p[k] + x[j] * q[k] + r[k];
-        dx[j + 1] = dy[j + 1] * p[k + 1] + x[j + 1] * q[k + 1] + r[k + 1];
-        dx[j + 2] = dy[j + 2] * p[k + 2] + x[j + 2] * q[k + 2] + r[k + 2];
-        dx[j + 3] = dy[j + 3] * p[k + 3] + x[j + 3] * q[k + 3] + r[k + 3];
+      for (let j = 0; j < g; j++) {
+        const qj = q[j];
+        const rj = r[j];
+        for (let k = j * cg; k < (j + 1) * cg; k += 4) {
+          const t = i + k;
+          dx[t] = dy[t] * p[k] + x[t] * qj + rj;
+          dx[t + 1] = dy[t + 1] * p[k + 1] + x[t + 1] * qj + rj;
+          dx[t + 2] = dy[t + 2] * p[k + 2] + x[t + 2] * qj + rj;
+          dx[t + 3] = dy[t + 3] * p[k + 3] + x[t + 3] * qj + rj;
+        }
       }
     }
   } else {
     for (let i = start; i < end; i += c) {
-      for (let k = 0; k < c; k++) dx[i + k] = dy[i + k] * p[k] + x[i + k] * q[k] + r[k];
+      for (let k = 0; k < c; k++) {
+        const j = Math.floor(k / cg);
+        dx[i + k] = dy[i + k] * p[k] + x[i + k] * q[j] + r[j];
+      }
     }
   }
 }
@@ -206,8 +216,8 @@ function groupNormBackward(
   const dg = new Float64Array(c);
   const db = new Float64Array(c);
   const p = new Float32Array(c);
-  const q = new Float32Array(c);
-  const r = new Float32Array(c);
+  const q = new Float32Array(g);
+  const r = new Float32Array(g);
   const count = hw * cg;
   for (let b = 0; b < n; b++) {
     const start = b * hw * c;
@@ -227,13 +237,11 @@ function groupNormBackward(
       }
       const a = sumG / count;
       const bb = sumGX / count;
-      for (let k = j * cg; k < (j + 1) * cg; k++) {
-        p[k] = rstd * gamma[k];
-        q[k] = -rstd * rstd * bb;
-        r[k] = rstd * (mean * rstd * bb - a);
-      }
+      for (let k = j * cg; k < (j + 1) * cg; k++) p[k] = rstd * gamma[k];
+      q[j] = -rstd * rstd * bb;
+      r[j] = rstd * (mean * rstd * bb - a);
     }
-    combine(dy, x, dx, start, end, c, p, q, r);
+    combine(dy, x, dx, start, end, c, g, cg, p, q, r);
   }
   for (let k = 0; k < c; k++) {
     dgamma[k] = dg[k];
