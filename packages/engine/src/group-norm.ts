@@ -14,7 +14,7 @@ function hasFusedKernels(): boolean {
   return backend === 'wasm' || backend === 'cpu';
 }
 
-/** Plain-ops forward: returns y, mean and rstd ([N, 1, G, 1]); reductions are over axes 1 and 3 of [N, HW, G, C/G], no transposes. */
+/** Plain-ops forward: y, mean and rstd ([N, 1, G, 1]); reductions over axes 1 and 3 of [N, HW, G, C/G], a free reshape of NHWC. */
 function forwardOps(x: tf.Tensor4D, numGroups: number, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number) {
   const [n, h, w, c] = x.shape;
   const xr = tf.reshape(x, [n, h * w, numGroups, c / numGroups]);
@@ -51,6 +51,7 @@ export function groupNorm(x: tf.Tensor4D, numGroups: number, gamma: tf.Tensor1D,
 
 /** groupNorm with the implementation chosen by the caller (tests run the plain-ops path on every backend). */
 export function groupNormImpl(x: tf.Tensor4D, numGroups: number, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, fused: boolean): tf.Tensor4D {
+  if (x.rank !== 4) throw new Error(`groupNorm: expected an NHWC tensor of rank 4, got rank ${x.rank}.`);
   const c = x.shape[3];
   if (!Number.isInteger(numGroups) || numGroups < 1 || c % numGroups !== 0) {
     throw new Error(`groupNorm: ${c} channels cannot be split into ${numGroups} groups.`);
