@@ -10,6 +10,7 @@ import {
   NetworkToken,
   type Algorithm,
   type AlgorithmState,
+  type GradientResult,
   type Minibatch,
   type Network,
 } from '@qtdog/core';
@@ -37,18 +38,28 @@ export class ERM implements Algorithm {
     this.optimizer = new Adam({ lr: hparams.lr, weightDecay: hparams.weightDecay });
   }
 
-  async update(minibatches: Minibatch[]): Promise<Record<string, number>> {
+  async update(minibatches: Minibatch[], step: number): Promise<Record<string, number>> {
+    const { losses, grads } = this.computeGradients(minibatches);
+    this.applyGradients(grads, step);
+    disposeAll(grads);
+    return losses;
+  }
+
+  /** Mean cross-entropy over the pooled batch: a mean of per-example terms (data-parallel safe). */
+  computeGradients(minibatches: Minibatch[]): GradientResult {
     const { x, y } = poolMinibatches(minibatches);
     // Taken at every step: parameters a quantizer added since the last step are included.
     const params = this.network.params.trainable();
     const { value, grads } = gradientsOf(() => crossEntropy(this.network.predict(x, true), y), params);
-    this.optimizer.apply(params, grads);
     const loss = value.dataSync()[0]!;
-    disposeAll(grads);
     value.dispose();
     x.dispose();
     y.dispose();
-    return { loss };
+    return { losses: { loss }, grads };
+  }
+
+  applyGradients(grads: Record<string, tf.Tensor>, _step?: number): void {
+    this.optimizer.apply(this.network.params.trainable(), grads);
   }
 
   predict(x: tf.Tensor4D): tf.Tensor2D {

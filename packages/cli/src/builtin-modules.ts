@@ -4,7 +4,10 @@ import { datasetsModule } from '@qtdog/datasets';
 import { networksModule } from '@qtdog/networks';
 import { quantizersModule } from '@qtdog/quantizers';
 
-/** The ContainerModules of the qtdog packages the CLI ships with, loaded explicitly. */
+/** The qtdog packages the CLI ships with; data-parallel worker threads load them by these names. */
+export const BUILTIN_MODULE_PACKAGES = ['@qtdog/datasets', '@qtdog/networks', '@qtdog/algorithms', '@qtdog/quantizers'];
+
+/** Their ContainerModules, loaded explicitly (never through import side effects). */
 export function builtinModules(): ContainerModule[] {
   return [datasetsModule, networksModule, algorithmsModule, quantizersModule];
 }

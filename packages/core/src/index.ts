@@ -31,3 +31,5 @@ export * from './results/results-writer.js';
 export * from './results/weights-file.js';
 export * from './run/run-container.js';
 export * from './run/run-experiment.js';
+export * from './parallel/protocol.js';
+export * from './parallel/data-parallel.js';

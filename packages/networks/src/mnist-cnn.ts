@@ -70,7 +70,7 @@ export class MnistCnn implements Network {
         const w = this.weight(this.layers[i]!) as tf.Tensor4D;
         const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 1], [1, 1], [0, 0]];
         h = tf.conv2d(h, w, c.stride, pad);
-        h = tf.relu(tf.add(h, this.params.get(`${c.name}.bias`).variable));
+        h = tf.relu(tf.add(h, this.params.get(`${c.name}.bias`).variable)) as tf.Tensor4D;
         h = groupNorm(
           h,
           this.groups,

@@ -13,7 +13,7 @@ export function signedRange(bits: number): { qn: number; qp: number } {
  * `s` broadcasts against `w` (per output channel: shape [1, 1, 1, cout] for a conv weight).
  */
 export function lsqFakeQuantize(w: tf.Tensor, s: tf.Tensor, qn: number, qp: number, gradScale: number): tf.Tensor {
-  const op = tf.customGrad((wIn: tf.Tensor, sIn: tf.Tensor, save: tf.GradSaveFunc) => {
+  const fn = (wIn: tf.Tensor, sIn: tf.Tensor, save: tf.GradSaveFunc) => {
     save([wIn, sIn]);
     const value = tf.tidy(() => tf.mul(tf.round(tf.clipByValue(tf.div(wIn, sIn), qn, qp)), sIn));
     return {
@@ -33,7 +33,8 @@ export function lsqFakeQuantize(w: tf.Tensor, s: tf.Tensor, qn: number, qp: numb
         });
       },
     };
-  });
+  };
+  const op = tf.customGrad(fn as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(w, s);
 }
 

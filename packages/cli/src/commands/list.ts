@@ -49,7 +49,7 @@ export async function listCommand(opts: { json?: boolean; plugins?: string[] }):
     for (const it of items) {
       lines.push(`  ${it.name}  [${it.source}]  ${it.description}`);
       for (const o of it.options) {
-        const dflt = o.required ? 'required' : `default ${JSON.stringify(o.default)}`;
+        const dflt = o.required ? 'required' : o.default === undefined ? 'optional' : `default ${JSON.stringify(o.default)}`;
         lines.push(`      ${o.name}: ${o.type}, ${dflt}${o.search ? `, search ${o.search}` : ''}`);
       }
     }

@@ -1,6 +1,6 @@
 import { runExperiment } from '@qtdog/core';
 import { accuracyTable } from '../accuracy-table.js';
-import { builtinModules } from '../builtin-modules.js';
+import { BUILTIN_MODULE_PACKAGES, builtinModules } from '../builtin-modules.js';
 import { createProgressReporter, formatDuration } from '../progress.js';
 
 export interface RunCommandOptions {
@@ -15,6 +15,7 @@ export async function runCommand(configPath: string, opts: RunCommandOptions): P
   try {
     result = await runExperiment(configPath, {
       modules: builtinModules(),
+      moduleSpecifiers: BUILTIN_MODULE_PACKAGES,
       outDir: opts.out,
       overwrite: opts.overwrite,
       log,
@@ -28,7 +29,7 @@ export async function runCommand(configPath: string, opts: RunCommandOptions): P
     testEnvs.map((t) => `${environments[t]}: ${(100 * (r[`env${t}_in_acc`] as number)).toFixed(2)}%`).join(', ');
   process.stdout.write(
     [
-      `Finished in ${formatDuration(result.wallTimeSec)} on the ${result.backend} backend; results in ${result.outDir}`,
+      `Finished in ${formatDuration(result.wallTimeSec)} on the ${result.backend} backend with ${result.workers} worker(s); results in ${result.outDir}`,
       '',
       `Selected checkpoint (training-domain validation): step ${best.step as number}`,
       accuracyTable(best, environments, testEnvs),

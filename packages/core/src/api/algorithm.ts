@@ -14,6 +14,12 @@ export interface AlgorithmState {
   scalars: Record<string, number | number[]>;
 }
 
+/** Loss terms and gradients (by parameter name) of one step, before the optimizer update. */
+export interface GradientResult {
+  losses: Record<string, number>;
+  grads: Record<string, tf.Tensor>;
+}
+
 /**
  * DomainBed's contract: `update` takes one minibatch per training environment, takes one optimizer
  * step and returns its loss terms; `predict` gives logits.
@@ -22,6 +28,15 @@ export interface Algorithm {
   readonly name: string;
   update(minibatches: Minibatch[], step: number): Promise<Record<string, number>>;
   predict(x: tf.Tensor4D): tf.Tensor2D;
+  /** Optional asynchronous predict (data-parallel evaluation); preferred by the trainer when present. */
+  predictAsync?(x: tf.Tensor4D): Promise<tf.Tensor2D>;
+  /**
+   * Optional split of `update` for data-parallel training. Only for algorithms whose loss is a mean
+   * of per-example terms, so that averaging the gradients of parts of the batch (weighted by their
+   * sizes) gives the gradient of the whole batch.
+   */
+  computeGradients?(minibatches: Minibatch[], step: number): GradientResult;
+  applyGradients?(grads: Record<string, tf.Tensor>, step: number): void;
   getState?(): AlgorithmState;
   setState?(state: AlgorithmState): void;
   dispose?(): void;

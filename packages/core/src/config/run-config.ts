@@ -17,6 +17,11 @@ export const TrainOptions = z.strictObject({
   checkpointFreq: z.number().int().positive().default(100),
   /** Backend: auto picks tensorflow (tfjs-node) if it loads, else wasm, else cpu. */
   backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  /**
+   * Data-parallel workers (threads, each with its own backend instance). 'auto' = the number of
+   * cores. Results equal single-worker training up to float rounding, for algorithms that support it.
+   */
+  workers: z.union([z.number().int().positive(), z.literal('auto')]).default('auto'),
   /** Batch size used when evaluating accuracy (memory only; results do not depend on it). */
   evalBatchSize: z.number().int().positive().default(500),
   /** What to do on a non-finite loss: stop the run, or skip the batch and count it. */

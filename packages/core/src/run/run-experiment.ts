@@ -1,16 +1,24 @@
 import { existsSync, mkdirSync, accessSync, constants, writeFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import type { ContainerModule } from 'inversify';
 import { selectBackend, type BackendPreference } from '@qtdog/engine';
 import { loadConfigFile, type LoadedConfig } from '../config/load-config.js';
 import { RunError } from '../errors.js';
 import { loadPluginModules } from '../plugins/load-plugins.js';
+import { DataParallelAlgorithm } from '../parallel/data-parallel.js';
+import type { Algorithm } from '../api/algorithm.js';
 import { Trainer, type Progress, type RunSummary } from '../training/trainer.js';
 import { bindRunComponents, createPluginContainer, resolveRunComponents } from './run-container.js';
 
 export interface RunOptions {
   /** ContainerModules of the installed qtdog packages (the CLI passes all of them). */
   modules: ContainerModule[];
+  /**
+   * The same modules as package names (or file paths), so data-parallel worker threads can load
+   * them. Without it, training runs on one thread.
+   */
+  moduleSpecifiers?: string[];
   /** Output folder; defaults to the config's `output`, else runs/<config name>. */
   outDir?: string;
   /** Replace a finished run in the output folder. */
@@ -21,6 +29,7 @@ export interface RunOptions {
 
 export interface RunResult extends RunSummary {
   backend: string;
+  workers: number;
 }
 
 function prepareOutDir(outDir: string, overwrite: boolean): void {
@@ -53,19 +62,35 @@ export async function runExperiment(configPath: string, opts: RunOptions): Promi
   const parts = await resolveRunComponents(container, config, loaded.file);
   prepareOutDir(outDir, opts.overwrite ?? false);
   writeFileSync(join(outDir, 'config.json'), JSON.stringify(config, null, 2));
+  const requested = config.train.workers === 'auto' ? availableParallelism() : config.train.workers;
+  let algorithm: Algorithm = parts.algorithm;
+  let dp: DataParallelAlgorithm | undefined;
+  if (requested > 1) {
+    if (backend === 'tensorflow') log('workers: tfjs-node runs multi-threaded kernels itself; training on one thread');
+    else if (!opts.moduleSpecifiers) log('workers: module package names not given; training on one thread');
+    else if (!parts.algorithm.computeGradients) log(`workers: ${parts.algorithm.name} does not support data-parallel training; one thread`);
+    else {
+      dp = await DataParallelAlgorithm.create(parts.algorithm, parts.network, { loaded, moduleSpecifiers: opts.moduleSpecifiers, outDir, backend }, requested);
+      algorithm = dp;
+      log(`workers: ${requested} (data-parallel threads)`);
+    }
+  }
   const trainer = new Trainer({
     ...parts,
+    algorithm,
     configFile: loaded.file,
     outDir,
     backend,
+    workers: dp?.numWorkers ?? 1,
+    workerNumTensors: dp ? () => dp.workerNumTensors : undefined,
     log,
     onProgress: opts.onProgress,
   });
   try {
     const summary = await trainer.run();
-    return { ...summary, backend };
+    return { ...summary, backend, workers: dp?.numWorkers ?? 1 };
   } finally {
-    parts.algorithm.dispose?.();
+    algorithm.dispose?.();
     parts.quantizer?.dispose?.();
     for (const h of parts.hooks) h.dispose?.();
     parts.network.dispose();

@@ -8,7 +8,7 @@ export interface EvalResult {
 }
 
 /** Logits of a model on a batch of NHWC examples; must not leak tensors. */
-export type Predictor = (x: tf.Tensor4D) => tf.Tensor2D;
+export type Predictor = (x: tf.Tensor4D) => tf.Tensor2D | Promise<tf.Tensor2D>;
 
 /** Accuracy and mean cross-entropy of `predict` over the given examples of one environment. */
 export async function evaluateAccuracy(
@@ -23,14 +23,15 @@ export async function evaluateAccuracy(
   for (let start = 0; start < indices.length; start += batchSize) {
     const idx = indices.subarray(start, Math.min(indices.length, start + batchSize));
     const batch = await env.read(idx, 'eval');
+    const x = tf.tensor4d(batch.x, [batch.n, inputShape[0], inputShape[1], inputShape[2]]);
+    const y = tf.tensor1d(batch.y, 'int32');
+    const logits = await predict(x);
     const [c, l] = tf.tidy(() => {
-      const x = tf.tensor4d(batch.x, [batch.n, inputShape[0], inputShape[1], inputShape[2]]);
-      const y = tf.tensor1d(batch.y, 'int32');
-      const logits = predict(x);
       const hit = tf.sum(tf.equal(tf.argMax(logits, 1), y));
       const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, logits.shape[1]), logits, undefined, undefined, tf.Reduction.SUM);
       return [hit.dataSync()[0]!, loss.dataSync()[0]!];
     });
+    tf.dispose([x, y, logits]);
     correct += c;
     lossSum += l;
   }

@@ -32,6 +32,10 @@ export interface TrainerOptions {
   hooks: TrainingHook[];
   outDir: string;
   backend: string;
+  /** Number of data-parallel workers (recorded in results). */
+  workers?: number;
+  /** Largest live tensor count in a worker thread, if any (recorded in results). */
+  workerNumTensors?: () => number;
   log?: (msg: string) => void;
   onProgress?: (p: Progress) => void;
 }
@@ -90,7 +94,7 @@ export class Trainer {
       const record: Record<string, unknown> = { step, epoch: ((step + 1) * batchSize) / minTrainSize };
       for (const [k, v] of Object.entries(lossSums)) record[k] = v / Math.max(1, lossCount);
       record.stepTime = stepTimeSum / Math.max(1, lossCount);
-      const predict = (x: tf.Tensor4D) => algorithm.predict(x);
+      const predict = (x: tf.Tensor4D) => (algorithm.predictAsync ? algorithm.predictAsync(x) : algorithm.predict(x));
       for (const [i, env] of envs.entries()) {
         for (const part of ['in', 'out'] as const) {
           const r = await evaluateAccuracy(predict, env as EnvironmentData, splits[i]![part], [h, w, c], config.train.evalBatchSize);
@@ -105,6 +109,8 @@ export class Trainer {
       record.quantized = quantizer?.active ?? false;
       record.backend = this.o.backend;
       record.numTensors = tf.memory().numTensors;
+      record.workers = this.o.workers ?? 1;
+      if (this.o.workerNumTensors) record.workerNumTensors = this.o.workerNumTensors();
       record.rssMB = Math.round(process.memoryUsage().rss / 2 ** 20);
       record.wallTime = (Date.now() - started) / 1000;
       record.config = config;

@@ -1,0 +1,244 @@
+import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Algorithm, AlgorithmState, Minibatch } from '../api/algorithm.js';
+import type { Network } from '../api/network.js';
+import { RunError } from '../errors.js';
+import { disposeAll } from '../training/gradients.js';
+import type { Part, ParamValues, WorkerInit, WorkerReply, WorkerRequest } from './protocol.js';
+import { gradientWorkerPath } from './worker-path.js';
+
+/** Omit that distributes over a union of request kinds. */
+type RequestBody = WorkerRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
+
+type Pending = { resolve: (r: WorkerReply) => void; reject: (e: Error) => void };
+
+class WorkerHandle {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private readonly ready: Promise<void>;
+  /** Version of the weights this worker holds. */
+  version = -1;
+  numTensors = 0;
+
+  constructor(init: WorkerInit, index: number) {
+    this.worker = new Worker(gradientWorkerPath(), { workerData: init });
+    let readyResolve!: () => void;
+    let readyReject!: (e: Error) => void;
+    this.ready = new Promise((res, rej) => {
+      readyResolve = res;
+      readyReject = rej;
+    });
+    this.worker.on('message', (m: WorkerReply) => {
+      if (m.id === 0) {
+        if (m.kind === 'ready') readyResolve();
+        else if (m.kind === 'error') readyReject(new RunError(`data-parallel worker ${index}: ${m.message}`));
+        return;
+      }
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.kind === 'error') p.reject(new RunError(`data-parallel worker ${index}: ${m.message}`));
+      else p.resolve(m);
+    });
+    const fail = (e: Error) => {
+      const err = new RunError(`data-parallel worker ${index} failed: ${e.message}`);
+      readyReject(err);
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => {
+      if (code !== 0) fail(new Error(`exited with code ${code}`));
+    });
+  }
+
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
+  request(req: RequestBody, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...req, id }, transfer);
+    });
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+/** Rows [start, end) of a minibatch as plain arrays. */
+function sliceRows(x: Float32Array, y: Int32Array, rowSize: number, start: number, end: number): { x: Float32Array; y: Int32Array } {
+  return { x: x.slice(start * rowSize, end * rowSize), y: y.slice(start, end) };
+}
+
+/** Splits n rows into k nearly equal consecutive ranges. */
+export function splitRanges(n: number, k: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let start = 0;
+  for (let i = 0; i < k; i++) {
+    const len = Math.floor(n / k) + (i < n % k ? 1 : 0);
+    out.push([start, start + len]);
+    start += len;
+  }
+  return out;
+}
+
+/**
+ * Data-parallel training over worker threads, each with its own backend instance: every training
+ * environment's minibatch is split into one part per worker (the main thread computes part 0), the
+ * gradients are averaged weighted by part sizes, and the wrapped algorithm applies one optimizer
+ * update. For algorithms whose loss is a mean over examples this equals single-worker training up
+ * to float rounding. Evaluation batches are split the same way.
+ */
+export class DataParallelAlgorithm implements Algorithm {
+  readonly name: string;
+  private readonly workers: WorkerHandle[];
+  private version = 0;
+
+  private constructor(
+    private readonly inner: Algorithm,
+    private readonly network: Network,
+    init: WorkerInit,
+    extraWorkers: number,
+  ) {
+    this.name = inner.name;
+    this.workers = Array.from({ length: extraWorkers }, (_, i) => new WorkerHandle(init, i + 1));
+  }
+
+  static async create(inner: Algorithm, network: Network, init: WorkerInit, workers: number): Promise<DataParallelAlgorithm> {
+    if (!inner.computeGradients || !inner.applyGradients) {
+      throw new RunError(`algorithm ${inner.name} does not support data-parallel training (it has no computeGradients/applyGradients)`);
+    }
+    const dp = new DataParallelAlgorithm(inner, network, init, workers - 1);
+    try {
+      await Promise.all(dp.workers.map((w) => w.whenReady()));
+    } catch (e) {
+      dp.dispose();
+      throw e;
+    }
+    return dp;
+  }
+
+  get numWorkers(): number {
+    return this.workers.length + 1;
+  }
+
+  /** Largest live tensor count reported by a worker (leak checks). */
+  get workerNumTensors(): number {
+    return Math.max(0, ...this.workers.map((w) => w.numTensors));
+  }
+
+  private paramsFor(w: WorkerHandle): { params?: ParamValues; transfer: ArrayBuffer[] } {
+    if (w.version === this.version) return { transfer: [] };
+    const params: ParamValues = {};
+    const transfer: ArrayBuffer[] = [];
+    for (const p of this.network.params.all()) {
+      const data = (p.variable.dataSync() as Float32Array).slice();
+      params[p.name] = data;
+      transfer.push(data.buffer as ArrayBuffer);
+    }
+    w.version = this.version;
+    return { params, transfer };
+  }
+
+  async update(minibatches: Minibatch[], step: number): Promise<Record<string, number>> {
+    const k = this.numWorkers;
+    const [, h, wd, c] = minibatches[0]!.x.shape;
+    const rowSize = h * wd * c;
+    const data = minibatches.map((m) => ({ x: m.x.dataSync() as Float32Array, y: m.y.dataSync() as Int32Array, n: m.x.shape[0], env: m.env }));
+    const ranges = data.map((d) => splitRanges(d.n, k));
+    // Parts for the helpers are sent first so they compute while the main thread does its own part.
+    const replies = this.workers.map((w, i) => {
+      const parts: Part[] = data.map((d, e) => {
+        const [s, t] = ranges[e]![i + 1]!;
+        return { ...sliceRows(d.x, d.y, rowSize, s, t), n: t - s, env: d.env };
+      });
+      const { params, transfer } = this.paramsFor(w);
+      for (const p of parts) transfer.push(p.x.buffer as ArrayBuffer, p.y.buffer as ArrayBuffer);
+      return w.request({ kind: 'grads', step, version: this.version, params, parts, shape: [h, wd, c] }, transfer);
+    });
+    const mine: Minibatch[] = data.map((d, e) => {
+      const [s, t] = ranges[e]![0]!;
+      const part = sliceRows(d.x, d.y, rowSize, s, t);
+      return { x: tf.tensor4d(part.x, [t - s, h, wd, c]), y: tf.tensor1d(part.y, 'int32'), env: d.env };
+    });
+    const local = this.inner.computeGradients!(mine, step);
+    for (const m of mine) tf.dispose([m.x, m.y]);
+    const counts = [0, ...this.workers.map(() => 0)];
+    for (const r of ranges) r.forEach(([s, t], i) => (counts[i]! += t - s));
+    const total = counts.reduce((a, b) => a + b, 0);
+    const results = (await Promise.all(replies)) as Array<Extract<WorkerReply, { kind: 'grads' }>>;
+    const losses: Record<string, number> = {};
+    for (const [name, v] of Object.entries(local.losses)) losses[name] = (v * counts[0]!) / total;
+    const summed: Record<string, tf.Tensor> = {};
+    for (const [name, g] of Object.entries(local.grads)) {
+      summed[name] = tf.tidy(() => {
+        let acc = tf.mul(g, counts[0]! / total);
+        results.forEach((r, i) => {
+          const wg = r.grads[name];
+          if (!wg) throw new RunError(`data-parallel worker ${i + 1} returned no gradient for ${name}`);
+          acc = tf.add(acc, tf.mul(tf.tensor(wg.data, wg.shape), counts[i + 1]! / total));
+        });
+        return acc;
+      });
+    }
+    results.forEach((r, i) => {
+      this.workers[i]!.numTensors = r.numTensors;
+      for (const [name, v] of Object.entries(r.losses)) losses[name] = (losses[name] ?? 0) + (v * counts[i + 1]!) / total;
+    });
+    disposeAll(local.grads);
+    this.inner.applyGradients!(summed, step);
+    disposeAll(summed);
+    this.version++;
+    return losses;
+  }
+
+  predict(x: tf.Tensor4D): tf.Tensor2D {
+    return this.inner.predict(x);
+  }
+
+  /** Logits with the batch split across the workers. */
+  async predictAsync(x: tf.Tensor4D): Promise<tf.Tensor2D> {
+    const [n, h, w, c] = x.shape;
+    const k = this.numWorkers;
+    if (n < 2 * k) return this.inner.predict(x);
+    const ranges = splitRanges(n, k);
+    const all = x.dataSync() as Float32Array;
+    const rowSize = h * w * c;
+    const replies = this.workers.map((wk, i) => {
+      const [s, t] = ranges[i + 1]!;
+      const part = all.slice(s * rowSize, t * rowSize);
+      const { params, transfer } = this.paramsFor(wk);
+      transfer.push(part.buffer as ArrayBuffer);
+      return wk.request({ kind: 'predict', version: this.version, params, x: part, n: t - s, shape: [h, w, c] }, transfer);
+    });
+    const [s0, t0] = ranges[0]!;
+    const mine = tf.tidy(() => this.inner.predict(tf.slice(x, [s0, 0, 0, 0], [t0 - s0, h, w, c])));
+    const results = (await Promise.all(replies)) as Array<Extract<WorkerReply, { kind: 'predict' }>>;
+    results.forEach((r, i) => (this.workers[i]!.numTensors = r.numTensors));
+    return tf.tidy(() => {
+      const parts = [mine, ...results.map((r) => tf.tensor2d(r.logits, [r.logits.length / r.classes, r.classes]))];
+      const out = tf.concat(parts) as tf.Tensor2D;
+      mine.dispose();
+      return out;
+    });
+  }
+
+  getState(): AlgorithmState {
+    return this.inner.getState?.() ?? { tensors: {}, scalars: {} };
+  }
+
+  setState(state: AlgorithmState): void {
+    this.inner.setState?.(state);
+    this.version++;
+  }
+
+  dispose(): void {
+    for (const w of this.workers) void w.terminate();
+    this.inner.dispose?.();
+  }
+}
