@@ -10,6 +10,8 @@ export * from './api/algorithm.js';
 export * from './api/algorithm-options.js';
 export * from './api/quantizer.js';
 export * from './api/hook.js';
+export * from './api/evaluator.js';
+export * from './api/evaluation-context.js';
 export * from './api/run-context.js';
 export * from './plugins/plugin.js';
 export * from './plugins/plugin-context.js';

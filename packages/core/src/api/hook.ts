@@ -1,3 +1,4 @@
+import type { EvaluationContext } from './evaluation-context.js';
 import type { Network } from './network.js';
 
 export interface CheckpointInfo {
@@ -9,8 +10,15 @@ export interface CheckpointInfo {
 export interface TrainingHook {
   readonly name: string;
   afterStep?(step: number, network: Network, losses: Record<string, number>): void;
-  /** May return 'stop' to end training early. */
+  /** May return 'stop' to end training early (for example when SWAD's loss valley ends). */
   onCheckpoint?(info: CheckpointInfo, network: Network): void | 'stop';
-  onEnd?(network: Network): void | Promise<void>;
+  /**
+   * At the end of training. What it returns is written to the run folder's `final.json` under the
+   * hook's name (for example the averaged model's accuracies).
+   */
+  onEnd?(network: Network, ctx: EvaluationContext): void | Record<string, unknown> | Promise<void | Record<string, unknown>>;
+  /** State to keep in checkpoints (resume). */
+  getState?(): { tensors: Record<string, import('@tensorflow/tfjs-core').Tensor>; scalars: Record<string, number | number[]> };
+  setState?(state: { tensors: Record<string, import('@tensorflow/tfjs-core').Tensor>; scalars: Record<string, number | number[]> }): void;
   dispose?(): void;
 }

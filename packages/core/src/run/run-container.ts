@@ -2,6 +2,7 @@ import { Container, type ContainerModule } from 'inversify';
 import type { Algorithm } from '../api/algorithm.js';
 import type { DomainDataset } from '../api/dataset.js';
 import type { TrainingHook } from '../api/hook.js';
+import type { Evaluator } from '../api/evaluator.js';
 import type { Network } from '../api/network.js';
 import type { Quantizer } from '../api/quantizer.js';
 import type { RunContext } from '../api/run-context.js';
@@ -15,6 +16,7 @@ import { PluginRegistry } from '../plugins/registry.js';
 import {
   AlgorithmToken,
   DatasetToken,
+  EvaluatorsToken,
   HooksToken,
   NetworkToken,
   PluginContribution,
@@ -41,6 +43,7 @@ export interface RunComponents {
   algorithm: Algorithm;
   quantizer?: Quantizer;
   hooks: TrainingHook[];
+  evaluators: Evaluator[];
 }
 
 /**
@@ -94,6 +97,8 @@ export function bindRunComponents(
   if (config.quantizer) container.bind(QuantizerToken).toDynamicValue(make('quantizer', config.quantizer)).inSingletonScope();
   const hookMakers = config.hooks.map((h, i) => make('hook', h, i));
   container.bind(HooksToken).toDynamicValue(() => Promise.all(hookMakers.map((m) => m()))).inSingletonScope();
+  const evaluatorMakers = config.evaluators.map((e, i) => make('evaluator', e, i));
+  container.bind(EvaluatorsToken).toDynamicValue(() => Promise.all(evaluatorMakers.map((m) => m()))).inSingletonScope();
   return config;
 }
 
@@ -109,5 +114,6 @@ export async function resolveRunComponents(container: Container, config: Resolve
     algorithm: await container.getAsync<Algorithm>(AlgorithmToken),
     quantizer: container.isBound(QuantizerToken) ? await container.getAsync<Quantizer>(QuantizerToken) : undefined,
     hooks: await container.getAsync<TrainingHook[]>(HooksToken),
+    evaluators: await container.getAsync<Evaluator[]>(EvaluatorsToken),
   };
 }

@@ -2,11 +2,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Algorithm, Minibatch } from '../api/algorithm.js';
 import type { DomainDataset, EnvironmentData } from '../api/dataset.js';
 import type { TrainingHook } from '../api/hook.js';
+import type { Evaluator } from '../api/evaluator.js';
+import type { EvaluationContext, PredictFn } from '../api/evaluation-context.js';
 import type { Network } from '../api/network.js';
 import type { Quantizer } from '../api/quantizer.js';
 import { checkTestEnvs, type ResolvedRunConfig } from '../config/resolve-config.js';
 import { RunError } from '../errors.js';
 import { seedHash } from '../math/rng.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ResultsWriter } from '../results/results-writer.js';
 import { saveWeights } from '../results/weights-file.js';
 import { evaluateAccuracy } from './evaluate.js';
@@ -30,6 +34,7 @@ export interface TrainerOptions {
   algorithm: Algorithm;
   quantizer?: Quantizer;
   hooks: TrainingHook[];
+  evaluators?: Evaluator[];
   outDir: string;
   backend: string;
   /** Number of data-parallel workers (recorded in results). */
@@ -50,6 +55,8 @@ export interface RunSummary {
   environments: string[];
   testEnvs: number[];
   wallTimeSec: number;
+  /** What hooks returned at the end (also in final.json). */
+  final: Record<string, unknown>;
 }
 
 /**
@@ -62,6 +69,7 @@ export class Trainer {
 
   async run(): Promise<RunSummary> {
     const { config, dataset, network, algorithm, quantizer, hooks, log = () => {} } = this.o;
+    const evaluators = this.o.evaluators ?? [];
     const started = Date.now();
     const envs = await dataset.load();
     const names = envs.map((e) => e.name);
@@ -76,6 +84,33 @@ export class Trainer {
     const steps = config.train.steps;
     const freq = config.train.checkpointFreq;
     const minTrainSize = Math.min(...trainEnvs.map((i) => splits[i]!.in.length));
+
+    const evaluateAll = async (predict: PredictFn): Promise<Record<string, number>> => {
+      const out: Record<string, number> = {};
+      for (const [i, env] of envs.entries()) {
+        for (const part of ['in', 'out'] as const) {
+          const r = await evaluateAccuracy(predict, env as EnvironmentData, splits[i]![part], [h, w, c], config.train.evalBatchSize);
+          out[`env${i}_${part}_acc`] = r.acc;
+          out[`env${i}_${part}_loss`] = r.loss;
+        }
+      }
+      return out;
+    };
+    const evalContext = (step: number): EvaluationContext => ({
+      step,
+      network,
+      algorithm,
+      quantizer,
+      environments: envs,
+      splits,
+      trainEnvs,
+      testEnvs,
+      inputShape: [h, w, c],
+      evalBatchSize: config.train.evalBatchSize,
+      outDir: this.o.outDir,
+      seed: seedHash(config.trialSeed, 'evaluation', step),
+      evaluateAll,
+    });
 
     const records: Record<string, unknown>[] = [];
     let best: Record<string, unknown> | undefined;
@@ -94,13 +129,14 @@ export class Trainer {
       const record: Record<string, unknown> = { step, epoch: ((step + 1) * batchSize) / minTrainSize };
       for (const [k, v] of Object.entries(lossSums)) record[k] = v / Math.max(1, lossCount);
       record.stepTime = stepTimeSum / Math.max(1, lossCount);
-      const predict = (x: tf.Tensor4D) => (algorithm.predictAsync ? algorithm.predictAsync(x) : algorithm.predict(x));
-      for (const [i, env] of envs.entries()) {
-        for (const part of ['in', 'out'] as const) {
-          const r = await evaluateAccuracy(predict, env as EnvironmentData, splits[i]![part], [h, w, c], config.train.evalBatchSize);
-          record[`env${i}_${part}_acc`] = r.acc;
-          record[`env${i}_${part}_loss`] = r.loss;
-        }
+      const predict: PredictFn = (x) => (algorithm.predictAsync ? algorithm.predictAsync(x) : algorithm.predict(x));
+      const ctx = evalContext(step);
+      Object.assign(record, await ctx.evaluateAll(predict));
+      const isLast = step === steps - 1;
+      for (const ev of evaluators) {
+        if (ev.when === 'end' && !isLast) continue;
+        const out = await ev.evaluate(ctx);
+        for (const [k, v] of Object.entries(out)) record[`${ev.name}.${k}`] = v;
       }
       const trainOut = trainEnvs.map((i) => record[`env${i}_out_acc`] as number);
       const valAcc = trainOut.reduce((a, b) => a + b, 0) / trainOut.length;
@@ -193,7 +229,13 @@ export class Trainer {
         }
       }
     }
-    for (const hook of hooks) await hook.onEnd?.(network);
+    const final: Record<string, unknown> = {};
+    const lastStep = (records[records.length - 1]?.step as number) ?? steps - 1;
+    for (const hook of hooks) {
+      const out = await hook.onEnd?.(network, evalContext(lastStep));
+      if (out) final[hook.name] = out;
+    }
+    if (Object.keys(final).length > 0) writeFileSync(join(this.o.outDir, 'final.json'), JSON.stringify(final, null, 2));
     writer.markDone();
     return {
       outDir: this.o.outDir,
@@ -204,6 +246,7 @@ export class Trainer {
       environments: names,
       testEnvs,
       wallTimeSec: (Date.now() - started) / 1000,
+      final,
     };
   }
 }
