@@ -58,16 +58,16 @@ export class MnistCnn implements Network {
     ];
   }
 
-  private weight(layer: WeightLayer): tf.Tensor {
+  private weight(layer: WeightLayer, training: boolean): tf.Tensor {
     const w = this.params.get(layer.weight).variable;
-    return this.weightTransform ? this.weightTransform(layer, w) : w;
+    return this.weightTransform ? this.weightTransform(layer, w, training) : w;
   }
 
-  featurize(x: tf.Tensor4D, _training: boolean): tf.Tensor2D {
+  featurize(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
     return tf.tidy(() => {
       let h: tf.Tensor4D = x;
       for (const [i, c] of this.convs.entries()) {
-        const w = this.weight(this.layers[i]!) as tf.Tensor4D;
+        const w = this.weight(this.layers[i]!, training) as tf.Tensor4D;
         const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 1], [1, 1], [0, 0]];
         h = tf.conv2d(h, w, c.stride, pad);
         h = tf.relu(tf.add(h, this.params.get(`${c.name}.bias`).variable)) as tf.Tensor4D;
@@ -82,9 +82,9 @@ export class MnistCnn implements Network {
     });
   }
 
-  classify(features: tf.Tensor2D, _training: boolean): tf.Tensor2D {
+  classify(features: tf.Tensor2D, training: boolean): tf.Tensor2D {
     return tf.tidy(() => {
-      const w = this.weight(this.layers[this.layers.length - 1]!) as tf.Tensor2D;
+      const w = this.weight(this.layers[this.layers.length - 1]!, training) as tf.Tensor2D;
       return tf.add(tf.matMul(features, w), this.params.get('classifier.bias').variable) as tf.Tensor2D;
     });
   }

@@ -73,9 +73,11 @@ export interface WeightLayer {
 
 /**
  * Rewrites a layer's weight at forward time (fake quantization, weight noise). Must be
- * differentiable with respect to the weight and to any parameters it owns.
+ * differentiable with respect to the weight and to any parameters it owns. `training` is the flag
+ * the network's forward pass was called with: some transforms act only while training (weight noise
+ * is a training-time regularizer; evaluation sees the clean weights).
  */
-export type WeightTransform = (layer: WeightLayer, weight: tf.Tensor) => tf.Tensor;
+export type WeightTransform = (layer: WeightLayer, weight: tf.Tensor, training: boolean) => tf.Tensor;
 
 /** A network split into featurizer and classifier, as DomainBed does. */
 export interface Network {
