@@ -1,6 +1,13 @@
 import { pluginModule } from '@qtdog/core';
+import { coloredFashionMnistPlugin } from './colored-fashion-mnist.js';
 import { coloredMnistPlugin } from './colored-mnist.js';
+import { rotatedFashionMnistPlugin } from './rotated-fashion-mnist.js';
 import { rotatedMnistPlugin } from './rotated-mnist.js';
 
 /** The ContainerModule contributing this package's dataset plugins. */
-export const datasetsModule = pluginModule('@qtdog/datasets', [rotatedMnistPlugin, coloredMnistPlugin]);
+export const datasetsModule = pluginModule('@qtdog/datasets', [
+  rotatedMnistPlugin,
+  coloredMnistPlugin,
+  rotatedFashionMnistPlugin,
+  coloredFashionMnistPlugin,
+]);

@@ -5,4 +5,8 @@ export * from './in-memory-environment.js';
 export * from './multi-domain-mnist.js';
 export * from './rotated-mnist.js';
 export * from './colored-mnist.js';
+export * from './idx-file.js';
+export * from './fashion-mnist-files.js';
+export * from './rotated-fashion-mnist.js';
+export * from './colored-fashion-mnist.js';
 export * from './datasets-module.js';

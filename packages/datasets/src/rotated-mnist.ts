@@ -1,7 +1,8 @@
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { definePlugin, type DomainDataset, type EnvironmentData } from '@qtdog/core';
-import { MNIST_HEIGHT, MNIST_PIXELS, MNIST_WIDTH } from './mnist-digits.js';
-import { buildMnistEnvironments, mnistSourceOptionFields, type MnistSourceOptions } from './multi-domain-mnist.js';
+import { loadMnistDigits, MNIST_HEIGHT, MNIST_PIXELS, MNIST_WIDTH } from './mnist-digits.js';
+import { buildMultiDomainEnvironments, mnistSourceOptionFields, type GrayImageSource, type MnistSourceOptions } from './multi-domain-mnist.js';
 import { rotateImage } from './rotate-image.js';
 
 export const ROTATED_MNIST_ANGLES = [0, 15, 30, 45, 60, 75] as const;
@@ -10,12 +11,26 @@ export interface RotatedMnistOptions extends MnistSourceOptions {
   angles: readonly number[];
 }
 
-/** DomainBed's RotatedMNIST: one environment per angle, digits rotated bilinearly with fill 0. */
-export function createRotatedMnist(options: RotatedMnistOptions, baseDir?: string): DomainDataset {
+/** The options of every rotated dataset: the angles, then the source options. */
+export const rotatedOptionFields = {
+  /** Rotation of each environment, degrees counter-clockwise. */
+  angles: z
+    .array(z.number())
+    .min(1)
+    .refine((a) => new Set(a).size === a.length, 'angles must be distinct (each names an environment)')
+    .default([...ROTATED_MNIST_ANGLES]),
+  ...mnistSourceOptionFields,
+};
+
+/**
+ * A rotated multi-domain dataset over 28x28 grayscale images (DomainBed's RotatedMNIST recipe on any
+ * source): one environment per angle, images rotated bilinearly with fill 0, 10 classes.
+ */
+export function createRotatedDataset(name: string, options: RotatedMnistOptions, loadSource: () => GrayImageSource): DomainDataset {
   const angles = [...options.angles];
   let loading: Promise<EnvironmentData[]> | undefined;
   return {
-    name: 'RotatedMNIST',
+    name,
     // DomainBed names environments by their angle.
     environments: angles.map(String),
     inputShape: [MNIST_HEIGHT, MNIST_WIDTH, 1],
@@ -23,7 +38,7 @@ export function createRotatedMnist(options: RotatedMnistOptions, baseDir?: strin
     load() {
       // Rotating is done once per dataset instance; later loads share the result.
       loading ??= Promise.resolve().then(() =>
-        buildMnistEnvironments(angles.map(String), options, (images, labels, n, e) => {
+        buildMultiDomainEnvironments(angles.map(String), loadSource(), MNIST_PIXELS, options, (images, labels, n, e) => {
           const angle = angles[e]!;
           if (angle % 360 !== 0) {
             for (let i = 0; i < n; i++) {
@@ -32,26 +47,24 @@ export function createRotatedMnist(options: RotatedMnistOptions, baseDir?: strin
             }
           }
           return { x: images, y: labels };
-        }, baseDir),
+        }),
       );
       return loading;
     },
   };
 }
 
+/** DomainBed's RotatedMNIST: one environment per angle, digits rotated bilinearly with fill 0. */
+export function createRotatedMnist(options: RotatedMnistOptions, baseDir?: string): DomainDataset {
+  const dir = options.dataDir === undefined ? undefined : resolve(baseDir ?? process.cwd(), options.dataDir);
+  return createRotatedDataset('RotatedMNIST', options, () => loadMnistDigits(dir));
+}
+
 export const rotatedMnistPlugin = definePlugin({
   kind: 'dataset',
   name: 'RotatedMNIST',
   description: 'MNIST digits rotated 0-75 degrees, one environment per angle (DomainBed; arXiv:2007.01434)',
-  options: z.object({
-    /** Rotation of each environment, degrees counter-clockwise. */
-    angles: z
-      .array(z.number())
-      .min(1)
-      .refine((a) => new Set(a).size === a.length, 'angles must be distinct (each names an environment)')
-      .default([...ROTATED_MNIST_ANGLES]),
-    ...mnistSourceOptionFields,
-  }),
+  options: z.object(rotatedOptionFields),
   create(options, ctx) {
     return createRotatedMnist(options, ctx.baseDir);
   },
