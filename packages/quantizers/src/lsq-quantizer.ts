@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { choice, definePlugin, NetworkToken, type Network, type Param, type Quantizer, type WeightLayer } from '@qtdog/core';
+import { choice, definePlugin, NetworkToken, type Network, type Param, type WeightLayer } from '@qtdog/core';
+import { integerCodes, type IntegerQuantizer, type IntegerWeights } from './integer-weights.js';
 import { selectLayers } from './layer-patterns.js';
 import { initStepSize, lsqFakeQuantize, signedRange } from './lsq-op.js';
 
@@ -21,7 +22,7 @@ export type LsqOptions = z.output<typeof LsqOptions>;
  * selected layers switch to fake-quantized weights with a learned step size per output channel. The
  * step sizes join the network's ParamSet, so the optimizer trains weights and step sizes together.
  */
-export class LsqQuantizer implements Quantizer {
+export class LsqQuantizer implements IntegerQuantizer {
   readonly name = 'LSQ';
   active = false;
   readonly layers: string[];
@@ -73,6 +74,26 @@ export class LsqQuantizer implements Quantizer {
   /** Current step size of a layer (for tests and export). */
   stepSize(layer: string): tf.Variable | undefined {
     return this.steps.get(layer)?.variable;
+  }
+
+  integerWeights(network: Network): IntegerWeights[] {
+    if (!this.active) return [];
+    const { qn, qp } = signedRange(this.options.bits);
+    return this.targets.map((layer) => {
+      const w = network.params.get(layer.weight).variable;
+      const s = this.steps.get(layer.name)!.variable;
+      return {
+        layer: layer.name,
+        weight: layer.weight,
+        bits: this.options.bits,
+        qn,
+        qp,
+        shape: w.shape,
+        codes: integerCodes(w, s, qn, qp),
+        scaleShape: s.shape,
+        scales: Float32Array.from(s.dataSync() as Float32Array),
+      };
+    });
   }
 }
 
