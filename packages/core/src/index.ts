@@ -29,6 +29,7 @@ export * from './training/splits.js';
 export * from './training/sampler.js';
 export * from './training/evaluate.js';
 export * from './training/trainer.js';
+export * from './training/run-state.js';
 export * from './results/results-writer.js';
 export * from './results/weights-file.js';
 export * from './run/run-container.js';

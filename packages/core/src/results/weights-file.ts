@@ -54,11 +54,15 @@ export function saveWeights(dir: string, tensors: Record<string, tf.Tensor>, met
   mkdirSync(tmp, { recursive: true });
   writeFileSync(join(tmp, 'weights.bin'), bin);
   writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1));
-  // rename cannot replace a non-empty folder: move the old one aside first.
-  const old = `${dir}.old-${process.pid}`;
-  if (existsSync(dir)) renameSync(dir, old);
+  // rename cannot replace a non-empty folder: the current one becomes `<dir>.prev` (kept as the
+  // previous checkpoint), then the new one takes its place. A crash at any point leaves `dir` or
+  // `<dir>.prev` whole.
+  const prev = `${dir}.prev`;
+  if (existsSync(dir)) {
+    rmSync(prev, { recursive: true, force: true });
+    renameSync(dir, prev);
+  }
   renameSync(tmp, dir);
-  rmSync(old, { recursive: true, force: true });
   return manifest;
 }
 

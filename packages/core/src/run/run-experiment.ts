@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, accessSync, constants, writeFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { ContainerModule } from 'inversify';
@@ -8,7 +8,9 @@ import { RunError } from '../errors.js';
 import { loadPluginModules } from '../plugins/load-plugins.js';
 import { DataParallelAlgorithm } from '../parallel/data-parallel.js';
 import type { Algorithm } from '../api/algorithm.js';
-import { Trainer, type Progress, type RunSummary } from '../training/trainer.js';
+import { STATE_DIR, Trainer, type Progress, type RunSummary } from '../training/trainer.js';
+import { configHash, disposeRunState, loadLatestRunState, type RunState } from '../training/run-state.js';
+import { readResults } from '../results/results-writer.js';
 import { bindRunComponents, createPluginContainer, resolveRunComponents } from './run-container.js';
 
 export interface RunOptions {
@@ -32,7 +34,29 @@ export interface RunResult extends RunSummary {
   workers: number;
 }
 
-function prepareOutDir(outDir: string, overwrite: boolean): void {
+/** Free bytes where `dir` lives (statfs), or Infinity where it cannot be told. */
+function freeBytes(dir: string): number {
+  try {
+    const st = statfsSync(dir);
+    return st.bavail * st.bsize;
+  } catch {
+    return Infinity;
+  }
+}
+
+/** Space a run needs at least: three copies of the weights (best, last, state) and their previous versions, plus slack. */
+const MIN_FREE_BYTES = 64 * 2 ** 20;
+
+interface Prepared {
+  resume?: { state: RunState; records: Record<string, unknown>[] };
+}
+
+/**
+ * Checks the output folder before any training: refuses a finished run (unless overwriting), resumes
+ * an unfinished run of the same config, refuses one of another config, and reports an unwritable or
+ * full location.
+ */
+function prepareOutDir(outDir: string, hash: string, overwrite: boolean, log: (m: string) => void): Prepared {
   if (existsSync(join(outDir, 'done')) && !overwrite) {
     throw new RunError(`${outDir} already holds a finished run (it has a 'done' file); pass --overwrite to replace it or choose another --out`);
   }
@@ -40,14 +64,39 @@ function prepareOutDir(outDir: string, overwrite: boolean): void {
   try {
     mkdirSync(outDir, { recursive: true });
     accessSync(outDir, constants.W_OK);
+    const probe = join(outDir, `.write-test-${process.pid}`);
+    writeFileSync(probe, 'x');
+    rmSync(probe);
   } catch (e) {
     throw new RunError(`cannot write to output folder ${outDir}: ${(e as Error).message}`);
   }
-  // A partial run of another config would mix results: refuse it (resume comes with its own issue).
-  const resultsPath = join(outDir, 'results.jsonl');
-  if (existsSync(resultsPath) && !overwrite) {
-    throw new RunError(`${outDir} holds an unfinished run (results.jsonl without 'done'); pass --overwrite to start over`);
+  const free = freeBytes(outDir);
+  if (free < MIN_FREE_BYTES) {
+    throw new RunError(`output folder ${outDir} has only ${(free / 2 ** 20).toFixed(1)} MiB free; a run needs at least ${MIN_FREE_BYTES / 2 ** 20} MiB`);
   }
+  const resultsPath = join(outDir, 'results.jsonl');
+  const savedConfig = join(outDir, 'config.json');
+  if (!existsSync(resultsPath) && !existsSync(join(outDir, STATE_DIR))) return {};
+  const savedHash = existsSync(savedConfig) ? configHash(JSON.parse(readFileSync(savedConfig, 'utf8')) as object) : undefined;
+  if (savedHash !== undefined && savedHash !== hash) {
+    throw new RunError(`${outDir} holds an unfinished run of a different config; pass --overwrite to replace it or choose another --out`);
+  }
+  const state = loadLatestRunState(join(outDir, STATE_DIR), log);
+  if (!state) {
+    log(`${outDir}: unfinished run without a usable checkpoint; starting over`);
+    rmSync(resultsPath, { force: true });
+    return {};
+  }
+  if (state.configHash !== hash) {
+    disposeRunState(state);
+    throw new RunError(`${outDir} holds an unfinished run of a different config; pass --overwrite to replace it or choose another --out`);
+  }
+  // Keep the lines up to the checkpoint (a torn last line or later lines are dropped and redone).
+  const records = readResults(resultsPath).filter((r) => (r.step as number) <= state.step);
+  const tmp = `${resultsPath}.tmp-${process.pid}`;
+  writeFileSync(tmp, records.map((r) => JSON.stringify(r) + '\n').join(''));
+  renameSync(tmp, resultsPath);
+  return { resume: { state, records } };
 }
 
 /** Loads a config, builds the run's container from it, selects the backend and trains. */
@@ -60,7 +109,8 @@ export async function runExperiment(configPath: string, opts: RunOptions): Promi
   const config = bindRunComponents(container, registry, loaded, outDir, log);
   const backend = await selectBackend(config.train.backend as BackendPreference, log);
   const parts = await resolveRunComponents(container, config, loaded.file);
-  prepareOutDir(outDir, opts.overwrite ?? false);
+  const hash = configHash(config);
+  const prepared = prepareOutDir(outDir, hash, opts.overwrite ?? false, log);
   writeFileSync(join(outDir, 'config.json'), JSON.stringify(config, null, 2));
   const requested = config.train.workers === 'auto' ? availableParallelism() : config.train.workers;
   let algorithm: Algorithm = parts.algorithm;
@@ -79,6 +129,8 @@ export async function runExperiment(configPath: string, opts: RunOptions): Promi
     ...parts,
     algorithm,
     configFile: loaded.file,
+    configHash: hash,
+    resume: prepared.resume,
     outDir,
     backend,
     workers: dp?.numWorkers ?? 1,
@@ -90,6 +142,7 @@ export async function runExperiment(configPath: string, opts: RunOptions): Promi
     const summary = await trainer.run();
     return { ...summary, backend, workers: dp?.numWorkers ?? 1 };
   } finally {
+    if (prepared.resume) disposeRunState(prepared.resume.state);
     algorithm.dispose?.();
     parts.quantizer?.dispose?.();
     for (const h of parts.hooks) h.dispose?.();

@@ -1,19 +1,20 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Algorithm, Minibatch } from '../api/algorithm.js';
 import type { DomainDataset, EnvironmentData } from '../api/dataset.js';
-import type { TrainingHook } from '../api/hook.js';
-import type { Evaluator } from '../api/evaluator.js';
 import type { EvaluationContext, PredictFn } from '../api/evaluation-context.js';
+import type { Evaluator } from '../api/evaluator.js';
+import type { TrainingHook } from '../api/hook.js';
 import type { Network } from '../api/network.js';
 import type { Quantizer } from '../api/quantizer.js';
 import { checkTestEnvs, type ResolvedRunConfig } from '../config/resolve-config.js';
 import { RunError } from '../errors.js';
 import { seedHash } from '../math/rng.js';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ResultsWriter } from '../results/results-writer.js';
 import { saveWeights } from '../results/weights-file.js';
 import { evaluateAccuracy } from './evaluate.js';
+import { restoreRunState, saveRunState, type RunState, type TrainerCounters } from './run-state.js';
 import { InfiniteSampler } from './sampler.js';
 import { splitEnvironment, type Split } from './splits.js';
 
@@ -29,6 +30,7 @@ export interface Progress {
 export interface TrainerOptions {
   config: ResolvedRunConfig;
   configFile: string;
+  configHash: string;
   dataset: DomainDataset;
   network: Network;
   algorithm: Algorithm;
@@ -41,6 +43,8 @@ export interface TrainerOptions {
   workers?: number;
   /** Largest live tensor count in a worker thread, if any (recorded in results). */
   workerNumTensors?: () => number;
+  /** Continue from this saved state (its results.jsonl lines up to `resume.step` are kept). */
+  resume?: { state: RunState; records: Record<string, unknown>[] };
   log?: (msg: string) => void;
   onProgress?: (p: Progress) => void;
 }
@@ -57,12 +61,18 @@ export interface RunSummary {
   wallTimeSec: number;
   /** What hooks returned at the end (also in final.json). */
   final: Record<string, unknown>;
+  /** Step the run resumed after, if it was resumed. */
+  resumedFrom?: number;
 }
+
+/** Folder of the full run state (weights, optimizer, samplers, counters) written at checkpoints. */
+export const STATE_DIR = 'checkpoints/state';
 
 /**
  * DomainBed's training loop: each step takes one minibatch from every training environment and calls
  * `algorithm.update`; every `checkpointFreq` steps (and at the last step) it evaluates every
- * environment's in/out splits, appends a line to results.jsonl and saves weights.
+ * environment's in/out splits, appends a line to results.jsonl, saves the best and last weights and
+ * the full run state, from which an interrupted run resumes with identical results.
  */
 export class Trainer {
   constructor(private readonly o: TrainerOptions) {}
@@ -114,14 +124,31 @@ export class Trainer {
 
     const records: Record<string, unknown>[] = [];
     let best: Record<string, unknown> | undefined;
-    let bestScore = -Infinity;
+    const counters: TrainerCounters = {
+      bestScore: -Infinity,
+      bestStep: -1,
+      skipped: 0,
+      elapsedSec: 0,
+      evalTimeTotal: 0,
+      evalCount: 0,
+      trainTimeTotal: 0,
+    };
+    let firstStep = 0;
+    const resume = this.o.resume;
+    if (resume) {
+      restoreRunState(resume.state, network, algorithm, quantizer, hooks);
+      resume.state.samplers.forEach((s, k) => samplers[k]!.setState(s));
+      Object.assign(counters, resume.state.counters);
+      records.push(...resume.records);
+      best = records.find((r) => r.step === counters.bestStep);
+      firstStep = resume.state.step + 1;
+      log(`resuming after step ${resume.state.step} (${records.length} checkpoint(s) kept)`);
+    }
+    const elapsed = () => counters.elapsedSec + (Date.now() - started) / 1000;
+
     let lossSums: Record<string, number> = {};
     let lossCount = 0;
     let stepTimeSum = 0;
-    let skipped = 0;
-    let evalTimeTotal = 0;
-    let evalCount = 0;
-    let trainTimeTotal = 0;
 
     const checkpoint = async (step: number): Promise<'stop' | void> => {
       const t0 = performance.now();
@@ -141,42 +168,56 @@ export class Trainer {
       const trainOut = trainEnvs.map((i) => record[`env${i}_out_acc`] as number);
       const valAcc = trainOut.reduce((a, b) => a + b, 0) / trainOut.length;
       record.trainDomainValAcc = valAcc;
-      record.skippedSteps = skipped;
+      record.skippedSteps = counters.skipped;
       record.quantized = quantizer?.active ?? false;
       record.backend = this.o.backend;
       record.numTensors = tf.memory().numTensors;
       record.workers = this.o.workers ?? 1;
       if (this.o.workerNumTensors) record.workerNumTensors = this.o.workerNumTensors();
       record.rssMB = Math.round(process.memoryUsage().rss / 2 ** 20);
-      record.wallTime = (Date.now() - started) / 1000;
+      record.wallTime = elapsed();
       record.config = config;
       writer.append(record);
       records.push(record);
+      const improved = valAcc > counters.bestScore;
+      if (improved) {
+        counters.bestScore = valAcc;
+        counters.bestStep = step;
+        best = record;
+      }
       if (config.train.saveCheckpoints) {
         const tensors = Object.fromEntries(network.params.all().map((p) => [p.name, p.variable as tf.Tensor]));
-        saveWeights(`${this.o.outDir}/checkpoints/last`, tensors, { step, network: network.name, quantizer: quantizer?.name ?? null });
-        if (valAcc > bestScore) saveWeights(`${this.o.outDir}/checkpoints/best`, tensors, { step, network: network.name, trainDomainValAcc: valAcc });
-      }
-      if (valAcc > bestScore) {
-        bestScore = valAcc;
-        best = record;
+        if (improved) saveWeights(join(this.o.outDir, 'checkpoints/best'), tensors, { step, network: network.name, trainDomainValAcc: valAcc });
+        saveWeights(join(this.o.outDir, 'checkpoints/last'), tensors, { step, network: network.name, quantizer: quantizer?.name ?? null });
       }
       lossSums = {};
       lossCount = 0;
       stepTimeSum = 0;
-      evalTimeTotal += performance.now() - t0;
-      evalCount++;
+      counters.evalTimeTotal += performance.now() - t0;
+      counters.evalCount++;
       let stop: 'stop' | void = undefined;
       for (const hook of hooks) if (hook.onCheckpoint?.({ step, record }, network) === 'stop') stop = 'stop';
+      // The run state comes last: whatever it records has already been written.
+      saveRunState(
+        join(this.o.outDir, STATE_DIR),
+        {
+          step,
+          configHash: this.o.configHash,
+          quantizerActive: quantizer?.active ?? false,
+          samplers: samplers.map((s) => s.getState()),
+          counters: { ...counters, elapsedSec: elapsed() },
+        },
+        network,
+        algorithm,
+        hooks,
+      );
       return stop;
     };
 
     const nCheckpoints = Math.floor((steps - 1) / freq) + 1 + ((steps - 1) % freq === 0 ? 0 : 1);
-    for (let step = 0; step < steps; step++) {
+    for (let step = firstStep; step < steps; step++) {
       quantizer?.onStep(step, network);
-      const batches = await Promise.all(
-        trainEnvs.map(async (envIdx, k) => envs[envIdx]!.read(samplers[k]!.next(batchSize), 'train')),
-      );
+      const batches = await Promise.all(trainEnvs.map(async (envIdx, k) => envs[envIdx]!.read(samplers[k]!.next(batchSize), 'train')));
       const t0 = performance.now();
       const minibatches: Minibatch[] = batches.map((b, k) => ({
         x: tf.tensor4d(b.x, [b.n, h, w, c]),
@@ -187,22 +228,19 @@ export class Trainer {
       try {
         losses = await algorithm.update(minibatches, step);
       } finally {
-        for (const m of minibatches) {
-          m.x.dispose();
-          m.y.dispose();
-        }
+        for (const m of minibatches) tf.dispose([m.x, m.y]);
       }
       const dt = performance.now() - t0;
-      trainTimeTotal += dt;
+      counters.trainTimeTotal += dt;
       const bad = Object.entries(losses).filter(([, v]) => !Number.isFinite(v));
       if (bad.length > 0) {
         const terms = Object.entries(losses).map(([k, v]) => `${k}=${v}`).join(', ');
         if (config.train.onNonFinite === 'skip') {
-          skipped++;
+          counters.skipped++;
           log(`step ${step}: non-finite loss (${terms}); batch skipped`);
         } else {
           throw new RunError(
-            `step ${step}: ${config.algorithm.type} produced a non-finite loss (${terms}); the run stopped. The last good checkpoint is in ${this.o.outDir}/checkpoints/last (set train.onNonFinite: skip to skip such batches instead)`,
+            `step ${step}: ${config.algorithm.type} produced a non-finite loss (${terms}); the run stopped. The last good checkpoint is in ${join(this.o.outDir, 'checkpoints/last')} (set train.onNonFinite: skip to skip such batches instead)`,
           );
         }
       } else {
@@ -211,15 +249,14 @@ export class Trainer {
       }
       stepTimeSum += dt / 1000;
       for (const hook of hooks) hook.afterStep?.(step, network, losses);
-      const meanStep = trainTimeTotal / 1000 / (step + 1);
-      const meanEval = evalCount ? evalTimeTotal / 1000 / evalCount : meanStep * 10;
-      const etaSec = meanStep * (steps - step - 1) + meanEval * (nCheckpoints - evalCount);
+      const meanStep = counters.trainTimeTotal / 1000 / (step + 1);
+      const meanEval = counters.evalCount ? counters.evalTimeTotal / 1000 / counters.evalCount : meanStep * 10;
       this.o.onProgress?.({
         step,
         steps,
         loss: losses.loss ?? NaN,
         imagesPerSec: (batchSize * trainEnvs.length) / (dt / 1000),
-        etaSec,
+        etaSec: meanStep * (steps - step - 1) + meanEval * Math.max(0, nCheckpoints - counters.evalCount),
         phase: 'train',
       });
       if (step % freq === 0 || step === steps - 1) {
@@ -241,12 +278,13 @@ export class Trainer {
       outDir: this.o.outDir,
       steps,
       records,
-      best: best!,
+      best: best ?? records[records.length - 1]!,
       last: records[records.length - 1]!,
       environments: names,
       testEnvs,
-      wallTimeSec: (Date.now() - started) / 1000,
+      wallTimeSec: elapsed(),
       final,
+      resumedFrom: resume?.state.step,
     };
   }
 }
