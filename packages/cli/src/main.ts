@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { isQtdogError } from '@qtdog/core';
 import { listCommand } from './commands/list.js';
 import { runCommand } from './commands/run.js';
+import { exportCommand } from './commands/export.js';
+import { ensembleCommand } from './commands/ensemble.js';
 
 /** Builds the `qtdog` command. */
 export function buildProgram(): Command {
@@ -22,6 +24,25 @@ export function buildProgram(): Command {
     .option('--json', 'print as JSON')
     .option('--plugins <specs...>', 'extra plugin packages or files to load')
     .action(async (opts: { json?: boolean; plugins?: string[] }) => listCommand(opts));
+  program
+    .command('export')
+    .description("write a run's checkpoint with quantized weights bit-packed (docs/export.md), or as a TensorFlow.js layers model")
+    .argument('<run-dir>', 'run folder (with config.json and checkpoints/)')
+    .option('--checkpoint <which>', 'best (training-domain validation) or last', 'best')
+    .option('-o, --out <dir>', 'output folder (default: <run-dir>/export-<checkpoint>[-tfjs|-float32])')
+    .option('--format <format>', 'qtdog (k-bit packed) or tfjs (layers model, dequantized float32)', 'qtdog')
+    .option('--float32', 'qtdog format with every weight as float32 (for size comparisons)')
+    .option('--base-dir <dir>', "folder of the run's config file, for its relative plugins: paths (default: current folder)")
+    .action(async (runDir: string, opts: { checkpoint?: string; out?: string; format?: string; float32?: boolean; baseDir?: string }) => exportCommand(runDir, opts));
+  program
+    .command('ensemble')
+    .description("EoQ: average the runs' logits; accuracy of each member and of the ensemble on the whole test environments")
+    .argument('<run-dirs...>', 'run folders (same dataset and test environments)')
+    .option('--checkpoint <which>', 'best (training-domain validation) or last', 'best')
+    .option('--all-envs', 'also evaluate the training environments (whole)')
+    .option('--json', 'print as JSON')
+    .option('--base-dir <dir>', "folder of the runs' config file, for relative plugins: paths (default: current folder)")
+    .action(async (runDirs: string[], opts: { checkpoint?: string; json?: boolean; baseDir?: string; allEnvs?: boolean }) => ensembleCommand(runDirs, opts));
   return program;
 }
 
