@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ParamSet, Rng, type EvaluationContext } from '@qtdog/core';
+import { selectBackend } from '@qtdog/engine';
 import { InMemoryEnvironment } from '@qtdog/datasets';
 import { MnistCnn } from '@qtdog/networks';
 import { LsqQuantizer } from '@qtdog/quantizers';
 import { compressionStats, flatnessCurve, FlatnessEvaluator, FlatnessOptions } from '@qtdog/evaluation';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await selectBackend('wasm');
 });
 
 describe('flatnessCurve (Monte Carlo over random unit directions)', () => {
