@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { isQtdogError } from '@qtdog/core';
 import { listCommand } from './commands/list.js';
 import { runCommand } from './commands/run.js';
+import { registerSweepCommand } from './commands/sweep.js';
+import { registerReportCommand } from './commands/report.js';
 import { exportCommand } from './commands/export.js';
 import { ensembleCommand } from './commands/ensemble.js';
 
@@ -43,6 +45,8 @@ export function buildProgram(): Command {
     .option('--json', 'print as JSON')
     .option('--base-dir <dir>', "folder of the runs' config file, for relative plugins: paths (default: current folder)")
     .action(async (runDirs: string[], opts: { checkpoint?: string; json?: boolean; baseDir?: string; allEnvs?: boolean }) => ensembleCommand(runDirs, opts));
+  registerSweepCommand(program);
+  registerReportCommand(program);
   return program;
 }
 

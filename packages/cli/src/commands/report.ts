@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
+import type { Command } from 'commander';
+import { createPluginContainer, RunError } from '@qtdog/core';
+import { writeReport, type SelectionMethod } from '@qtdog/evaluation';
+import { builtinModules } from '../builtin-modules.js';
+
+export interface ReportCommandOptions {
+  out?: string;
+  html?: boolean;
+  plots?: boolean;
+}
+
+/** Every registered selection method (one table each), in the order DomainBed prints them. */
+export async function selectionMethods(): Promise<SelectionMethod[]> {
+  const { container, registry } = createPluginContainer(builtinModules());
+  const order = ['training-domain', 'leave-one-out', 'oracle'];
+  const defs = registry.list('selection').sort((a, b) => ((order.indexOf(a.name) + 1 || 99) - (order.indexOf(b.name) + 1 || 99)));
+  return Promise.all(defs.map(async (d) => (await d.create({}, { container, seed: 0, baseDir: process.cwd(), log: () => {} })) as SelectionMethod));
+}
+
+export async function reportCommand(sweepDir: string, opts: ReportCommandOptions): Promise<void> {
+  if (!existsSync(sweepDir)) throw new RunError(`${sweepDir}: no such sweep folder`);
+  const r = await writeReport(sweepDir, { outDir: opts.out, html: opts.html, plots: opts.plots, methods: await selectionMethods() });
+  if (r.counts.jobs === 0) throw new RunError(`${sweepDir}: no runs found (expected a sweep.json from qtdog sweep, or run folders with results.jsonl)`);
+  const rel = (p: string) => {
+    const r = relative(process.cwd(), p);
+    return r === '' ? '.' : r.startsWith('..') ? p : r;
+  };
+  process.stdout.write(
+    [
+      `${r.counts.jobs} jobs: ${r.counts.done} finished, ${r.counts.unfinished} unfinished or failed, ${r.counts.notStarted} not started`,
+      `wrote ${r.files.length} files to ${rel(r.outDir)}: results.md, results.tex, results.json${opts.html ? ', report.html' : ''}, ${r.plots.length} plots (SVG + PNG)`,
+      ...r.skipped.map((s) => `plot ${s.name} not drawn: ${s.reason}`),
+      '',
+    ].join('\n'),
+  );
+}
+
+/** Adds `qtdog report` to the program. */
+export function registerReportCommand(program: Command): void {
+  program
+    .command('report')
+    .description('DomainBed-style tables (Markdown, LaTeX, JSON) and plots (SVG, PNG) of a sweep folder')
+    .argument('<sweep-dir>', 'folder written by qtdog sweep')
+    .option('-o, --out <dir>', 'output folder (default: <sweep-dir>/report)')
+    .option('--html', 'also write report.html, one self-contained page (tables and images inlined)')
+    .option('--no-plots', 'tables only')
+    .action(async (dir: string, opts: ReportCommandOptions) => reportCommand(dir, opts));
+}

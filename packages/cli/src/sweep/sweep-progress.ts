@@ -1,0 +1,105 @@
+import { MultiBar, type SingleBar } from 'cli-progress';
+import type { JobOutcome, LaunchJob } from '@qtdog/evaluation';
+import { formatDuration } from '../progress.js';
+
+export interface SweepProgress {
+  start(job: LaunchJob): void;
+  finish(outcome: JobOutcome): void;
+  stop(): void;
+}
+
+/** Counts and the time left of a running sweep (from the mean duration of the jobs finished so far). */
+export class SweepTally {
+  done = 0;
+  failed = 0;
+  private readonly running = new Map<string, number>();
+  private readonly durations: number[] = [];
+
+  constructor(
+    readonly total: number,
+    readonly parallelism: number,
+  ) {}
+
+  start(id: string, now = Date.now()): void {
+    this.running.set(id, now);
+  }
+
+  finish(o: JobOutcome): void {
+    this.running.delete(o.job.id);
+    this.durations.push(o.seconds);
+    if (o.ok) this.done++;
+    else this.failed++;
+  }
+
+  get numRunning(): number {
+    return this.running.size;
+  }
+
+  /** Seconds left: pending jobs at the mean duration, plus what running ones still need, spread over the slots. */
+  etaSec(now = Date.now()): number {
+    if (this.durations.length === 0) return NaN;
+    const mean = this.durations.reduce((a, b) => a + b, 0) / this.durations.length;
+    const pending = this.total - this.done - this.failed - this.running.size;
+    let work = pending * mean;
+    for (const t0 of this.running.values()) work += Math.max(0, mean - (now - t0) / 1000);
+    const slots = Math.max(1, Math.min(this.parallelism, pending + this.running.size));
+    return work / slots;
+  }
+
+  line(now = Date.now()): string {
+    const finished = this.done + this.failed;
+    return `jobs ${finished}/${this.total}: ${this.done} done, ${this.numRunning} running, ${this.failed} failed, time left ${formatDuration(this.etaSec(now))}`;
+  }
+}
+
+/**
+ * The live view of `qtdog sweep`: a bar on a terminal; on a pipe or file, one plain line every
+ * `intervalMs` and one per finished job. A failed job's log path is printed when it fails.
+ */
+export function createSweepProgress(total: number, parallelism: number, stream: NodeJS.WriteStream = process.stderr, intervalMs = 5000): SweepProgress {
+  const tally = new SweepTally(total, parallelism);
+  const failure = (o: JobOutcome) =>
+    `job ${o.job.id} (${o.job.label}) FAILED (${o.signal ? `signal ${o.signal}` : `exit code ${o.exitCode}`}) after ${formatDuration(o.seconds)}; log: ${o.job.logFile}`;
+  if (stream.isTTY) {
+    const multi = new MultiBar({
+      stream,
+      format: 'jobs {value}/{total} |{bar}| {done} done, {running} running, {failed} failed | left {left}',
+      barsize: 24,
+      hideCursor: true,
+      clearOnComplete: false,
+    });
+    const payload = () => ({ done: tally.done, running: tally.numRunning, failed: tally.failed, left: formatDuration(tally.etaSec()) });
+    const bar: SingleBar = multi.create(total, 0, payload());
+    const timer = setInterval(() => bar.update(tally.done + tally.failed, payload()), 1000);
+    timer.unref();
+    return {
+      start(job) {
+        tally.start(job.id);
+        bar.update(tally.done + tally.failed, payload());
+      },
+      finish(o) {
+        tally.finish(o);
+        if (!o.ok) multi.log(`${failure(o)}\n`);
+        bar.update(tally.done + tally.failed, payload());
+      },
+      stop() {
+        clearInterval(timer);
+        multi.stop();
+      },
+    };
+  }
+  const timer = setInterval(() => stream.write(`${tally.line()}\n`), intervalMs);
+  timer.unref();
+  return {
+    start(job) {
+      tally.start(job.id);
+    },
+    finish(o) {
+      tally.finish(o);
+      stream.write(o.ok ? `job ${o.job.id} (${o.job.label}) done in ${formatDuration(o.seconds)}; ${tally.line()}\n` : `${failure(o)}; ${tally.line()}\n`);
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}

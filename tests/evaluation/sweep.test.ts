@@ -1,0 +1,173 @@
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createPluginContainer, loadConfigFile, readResults, type ResolvedRunConfig } from '@qtdog/core';
+import { builtinModules } from '@qtdog/cli';
+import { runSweep } from '../../packages/cli/src/sweep/run-sweep';
+import { jobId, toRunConfigDoc } from '../../packages/cli/src/sweep/expand';
+import { ROOT, qtdog, tempDir } from '../helpers';
+
+const fixture = (name: string) => join(ROOT, 'tests/evaluation/fixtures', name);
+const dryRun = (file: string, out = tempDir()) => runSweep(file, { modules: builtinModules(), out, dryRun: true });
+
+describe('sweep expansion', () => {
+  it('is the cross product, named by config hashes that ignore the worker count', async () => {
+    const r = await dryRun(fixture('stripes-sweep.yaml'));
+    expect(r.jobs.map((j) => [j.label, j.trialSeed, j.draw, j.status])).toEqual([
+      ['ERM', 0, 0, 'pending'],
+      ['ERM', 1, 0, 'pending'],
+      ['ERM+QT-DoG', 0, 0, 'pending'],
+      ['ERM+QT-DoG', 1, 0, 'pending'],
+    ]);
+    const ids = r.jobs.map((j) => j.id);
+    expect(new Set(ids).size).toBe(4);
+    expect(ids.every((id) => /^[0-9a-f]{16}$/.test(id))).toBe(true);
+    // Same sweep, same names; the worker count is not part of a job's identity.
+    expect((await dryRun(fixture('stripes-sweep.yaml'))).jobs.map((j) => j.id)).toEqual(ids);
+    const j = r.jobs[2]!;
+    const specs = ['../../fixtures/external-plugin/index.mjs'];
+    expect(jobId({ ...j.config, train: { ...j.config.train, workers: 1 } }, specs)).toBe(j.id);
+    expect(jobId({ ...j.config, trialSeed: 7 }, specs)).not.toBe(j.id);
+    // The written config is complete: every option explicit, quantizer and evaluators included.
+    expect(j.config).toMatchObject({
+      seed: 0,
+      trialSeed: 0,
+      dataset: { type: 'FixtureStripes', size: 40, testEnvs: [2], holdoutFraction: 0.2 },
+      algorithm: { type: 'ERM', lr: 0.003, batchSize: 8, weightDecay: 0 },
+      quantizer: { type: 'LSQ', bits: 7, perChannel: true, startStep: 2 },
+      evaluators: [{ type: 'flatness', radii: [0.5, 2], samples: 2, when: 'end' }, { type: 'compression', when: 'end' }],
+    });
+    expect(r.jobs[0]!.config.quantizer).toBeUndefined();
+  });
+
+  it('draw 0 keeps the defaults; later draws search the unpinned hyperparameters, per trial', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'draws.yaml');
+    writeFileSync(
+      file,
+      [
+        'base:',
+        `  plugins: [${join(ROOT, 'tests/fixtures/external-plugin/index.mjs')}]`,
+        '  dataset: { type: FixtureStripes }',
+        '  network: { type: MNIST_CNN }',
+        '  algorithm: { batchSize: 8 }',
+        '  train: { steps: 2 }',
+        'algorithms: [ERM]',
+        'testEnvs: [[2]]',
+        'hparams: { draws: 3, seed: 5 }',
+        'trials: [0, 1]',
+      ].join('\n'),
+    );
+    const { jobs } = await dryRun(file);
+    expect(jobs.length).toBe(6);
+    const alg = (trial: number, draw: number) => jobs.find((j) => j.trialSeed === trial && j.draw === draw)!.config.algorithm as Record<string, number>;
+    expect(alg(0, 0)).toEqual({ type: 'ERM', lr: 1e-3, batchSize: 8, weightDecay: 0 });
+    expect(alg(1, 0)).toEqual(alg(0, 0));
+    for (const [t, d] of [[0, 1], [0, 2], [1, 1], [1, 2]] as const) {
+      expect(alg(t, d).batchSize).toBe(8); // pinned in the base
+      expect(alg(t, d).lr).toBeGreaterThanOrEqual(10 ** -4.5);
+      expect(alg(t, d).lr).toBeLessThanOrEqual(10 ** -2.5);
+      expect(alg(t, d).weightDecay).toBeGreaterThan(0);
+    }
+    expect(alg(0, 1).lr).not.toBe(alg(0, 2).lr);
+    expect(alg(0, 1).lr).not.toBe(alg(1, 1).lr);
+    // Seeded: the same sweep draws the same values.
+    expect((await dryRun(file)).jobs.map((j) => j.config.algorithm)).toEqual(jobs.map((j) => j.config.algorithm));
+  });
+
+  it('names the job and the key when a combination is invalid', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'bad.yaml');
+    const base = `base:\n  plugins: [${join(ROOT, 'tests/fixtures/external-plugin/index.mjs')}]\n  dataset: { type: FixtureStripes }\n  network: { type: MNIST_CNN }\n  train: { steps: 2 }\n`;
+    writeFileSync(file, `${base}algorithms: [ERM, { type: ERM, lr: -1 }]\ntestEnvs: [[2]]\n`);
+    await expect(dryRun(file)).rejects.toThrow(/bad\.yaml \(job ERM, FixtureStripes, test envs \[2\], trial 0, draw 0\): algorithm\.lr/);
+    writeFileSync(file, `${base}algorithms: [ERM]\ntestEnvs: [[2], [3]]\n`);
+    await expect(dryRun(file)).rejects.toThrow(/bad\.yaml \(job ERM, FixtureStripes, test envs \[3\], trial 0, draw 0\): dataset\.testEnvs\[0\]: 3 is out of range/);
+  });
+});
+
+describe('qtdog sweep and qtdog report (built CLI, tiny FixtureStripes jobs)', () => {
+  it('runs every job in parallel processes, skips finished jobs on re-launch, and reports them', () => {
+    const out = tempDir();
+    const first = qtdog(['sweep', fixture('stripes-sweep.yaml'), '--jobs', '2', '--out', out]);
+    expect(first.stderr).toMatch(/4 jobs, 0 already done \(skipped\), 4 to run, 2 at a time/);
+    expect(first.stderr).toMatch(/jobs 4\/4: 4 done, 0 running, 0 failed/);
+    expect(first.code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8'));
+    expect(manifest.datasets).toEqual({ FixtureStripes: { environments: ['clean', 'noisy', 'noisier'] } });
+    for (const job of manifest.jobs as Array<{ id: string }>) {
+      expect(existsSync(join(out, job.id, 'done'))).toBe(true);
+      // Several jobs at once: one worker thread each.
+      expect(loadConfigFile(join(out, job.id, 'config.yaml')).config.train.workers).toBe(1);
+      // The config the run resolved from config.yaml hashes back to the job's folder name.
+      const ran = JSON.parse(readFileSync(join(out, job.id, 'config.json'), 'utf8')) as ResolvedRunConfig;
+      expect(jobId(toRunConfigDoc(ran, ran.plugins), ['../../fixtures/external-plugin/index.mjs'])).toBe(job.id);
+      const last = readResults(join(out, job.id, 'results.jsonl')).at(-1)!;
+      expect(last['flatness.radii']).toEqual([0.5, 2]);
+      expect(typeof last['compression.ratio']).toBe('number');
+    }
+
+    // Re-launch: nothing left to do.
+    const again = qtdog(['sweep', fixture('stripes-sweep.yaml'), '--out', out]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/4 already done \(skipped\), 0 to run/);
+    expect(qtdog(['sweep', fixture('stripes-sweep.yaml'), '--out', out, '--dry-run']).stdout).toMatch(/4 jobs \(4 done, 0 to run/);
+
+    const rep = qtdog(['report', out, '--html']);
+    expect(rep.code).toBe(0);
+    const md = readFileSync(join(out, 'report/results.md'), 'utf8');
+    expect(md).toMatch(/## Model selection: training-domain validation set/);
+    expect(md).toMatch(/\| Algorithm \| noisier \| Avg \|/);
+    expect(md).toMatch(/\| ERM \| \d+\.\d ± \d+\.\d \| \d+\.\d \|/);
+    expect(md).toMatch(/\| ERM\+QT-DoG \| \d+\.\d ± \d+\.\d \| \d+\.\d \|/);
+    expect(md).toMatch(/\| ERM \| X \(0\/2\) \| X \|/); // leave-one-out: no two-test-env runs
+    expect(readFileSync(join(out, 'report/results.tex'), 'utf8')).toMatch(/\\begin\{tabular\}\{lcc\}/);
+    const json = JSON.parse(readFileSync(join(out, 'report/results.json'), 'utf8'));
+    expect(json.tables.map((t: { selection: string }) => t.selection)).toEqual(['training-domain', 'leave-one-out', 'oracle']);
+    const plots = readdirSync(join(out, 'report/plots')).sort();
+    for (const stem of ['accuracy-vs-bits-FixtureStripes', 'accuracy-vs-size-FixtureStripes', 'flatness-FixtureStripes', 'learning-curves-FixtureStripes-test-env-2']) {
+      expect(plots).toContain(`${stem}.svg`);
+      expect(readFileSync(join(out, 'report/plots', `${stem}.png`)).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    }
+    expect(existsSync(join(out, 'report/report.html'))).toBe(true);
+  });
+
+  it('goes on past a failed job, shows its log, fails at the end, and retries only it on re-launch', () => {
+    const out = tempDir();
+    const r = qtdog(['sweep', fixture('stripes-crash-sweep.yaml'), '--jobs', '2', '--out', out]);
+    expect(r.code).toBe(1);
+    const manifest = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as { jobs: Array<{ id: string; label: string }> };
+    const crash = manifest.jobs.find((j) => j.label === 'CrashAtStep')!;
+    const erm = manifest.jobs.find((j) => j.label === 'ERM')!;
+    const log = join(out, crash.id, 'log.txt');
+    expect(r.stderr).toContain(`job ${crash.id} (CrashAtStep FixtureStripes test [2] trial 0 draw 0) FAILED (exit code 1)`);
+    expect(r.stderr).toContain(`log: ${log}`);
+    expect(r.stderr).toMatch(/1 of 2 jobs failed; their logs:/);
+    expect(readFileSync(log, 'utf8')).toMatch(/crashing at step 1 on purpose/);
+    expect(existsSync(join(out, erm.id, 'done'))).toBe(true);
+
+    const again = qtdog(['sweep', fixture('stripes-crash-sweep.yaml'), '--out', out]);
+    expect(again.stderr).toMatch(/2 jobs, 1 already done \(skipped\), 1 to run/);
+    expect(again.code).toBe(1);
+
+    // The report marks the failed job's cell instead of dropping the row.
+    expect(qtdog(['report', out, '--no-plots']).code).toBe(0);
+    const md = readFileSync(join(out, 'report/results.md'), 'utf8');
+    expect(md).toMatch(/2 jobs: 1 finished, 1 unfinished or failed, 0 not started/);
+    expect(md).toMatch(/\| CrashAtStep \| X \(0\/1\) \| X \|/);
+    rmSync(out, { recursive: true, force: true });
+  });
+});
+
+describe('configs/sweeps/rmnist-qtdog-vs-erm.yaml', () => {
+  it('expands to ERM, QT-DoG, CORAL and CORAL+QT-DoG on RotatedMNIST, test envs 0 and 5, 3 trials', async (ctx) => {
+    const { registry } = createPluginContainer(builtinModules());
+    if (!registry.has('algorithm', 'CORAL')) ctx.skip();
+    const { jobs } = await dryRun(join(ROOT, 'configs/sweeps/rmnist-qtdog-vs-erm.yaml'));
+    expect(new Set(jobs.map((j) => j.label))).toEqual(new Set(['ERM', 'ERM+QT-DoG', 'CORAL', 'CORAL+QT-DoG']));
+    expect(new Set(jobs.map((j) => j.testEnvs.join()))).toEqual(new Set(['0', '5']));
+    expect(new Set(jobs.map((j) => j.trialSeed))).toEqual(new Set([0, 1, 2]));
+    expect(jobs.length).toBe(4 * 2 * 3);
+    for (const j of jobs.filter((x) => x.label.endsWith('QT-DoG'))) expect(j.config.quantizer).toMatchObject({ type: 'LSQ', bits: 7, perChannel: true });
+  });
+});
