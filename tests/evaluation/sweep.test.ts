@@ -5,6 +5,7 @@ import { createPluginContainer, loadConfigFile, readResults, type ResolvedRunCon
 import { builtinModules } from '@qtdog/cli';
 import { runSweep } from '../../packages/cli/src/sweep/run-sweep';
 import { jobId, toRunConfigDoc } from '../../packages/cli/src/sweep/expand';
+import { SweepTally } from '../../packages/cli/src/sweep/sweep-progress';
 import { ROOT, qtdog, tempDir } from '../helpers';
 
 const fixture = (name: string) => join(ROOT, 'tests/evaluation/fixtures', name);
@@ -83,6 +84,22 @@ describe('sweep expansion', () => {
     await expect(dryRun(file)).rejects.toThrow(/bad\.yaml \(job ERM, FixtureStripes, test envs \[2\], trial 0, draw 0\): algorithm\.lr/);
     writeFileSync(file, `${base}algorithms: [ERM]\ntestEnvs: [[2], [3]]\n`);
     await expect(dryRun(file)).rejects.toThrow(/bad\.yaml \(job ERM, FixtureStripes, test envs \[3\], trial 0, draw 0\): dataset\.testEnvs\[0\]: 3 is out of range/);
+  });
+});
+
+describe('sweep progress', () => {
+  it('counts jobs and estimates the time left from the finished ones, spread over the slots', () => {
+    const t = new SweepTally(5, 2);
+    const job = (id: string) => ({ id, label: id, command: '', args: [], logFile: `${id}.log`, doneFile: '' });
+    expect(t.line(0)).toBe('jobs 0/5: 0 done, 0 running, 0 failed, time left ?');
+    t.start('a', 0);
+    t.start('b', 0);
+    t.finish({ job: job('a'), ok: true, exitCode: 0, signal: null, seconds: 10 });
+    t.finish({ job: job('b'), ok: false, exitCode: 1, signal: null, seconds: 10 });
+    t.start('c', 6000);
+    // 2 pending jobs of 10 s, plus 6 s left of the running one, on 2 slots: 13 s.
+    expect(t.etaSec(10_000)).toBe(13);
+    expect(t.line(10_000)).toBe('jobs 2/5: 1 done, 1 running, 1 failed, time left 13s');
   });
 });
 

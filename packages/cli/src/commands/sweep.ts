@@ -30,7 +30,7 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions): Pro
   }
   const failed = r.outcomes.filter((o) => !o.ok);
   process.stdout.write(
-    `sweep ${r.name}: ${r.outcomes.length - failed.length} jobs finished now, ${done} were already done, ${failed.length} failed; results in ${r.outDir}\n` +
+    `sweep ${r.name}: ${r.outcomes.length - failed.length} finished now, ${done} already done before, ${failed.length} failed; results in ${r.outDir}\n` +
       `make the report with: qtdog report ${r.outDir}\n`,
   );
   if (failed.length > 0) {
