@@ -8,7 +8,7 @@ import type { Quantizer } from '../api/quantizer.js';
 import type { RunContext } from '../api/run-context.js';
 import { checkTestEnvs, resolveRunConfig, type ResolvedRunConfig, type ResolvedSection } from '../config/resolve-config.js';
 import type { LoadedConfig } from '../config/load-config.js';
-import { PluginError, isQtdogError } from '../errors.js';
+import { ConfigError, PluginError, isQtdogError } from '../errors.js';
 import { seedHash } from '../math/rng.js';
 import type { PluginDefinition, PluginKind } from '../plugins/plugin.js';
 import type { PluginContext } from '../plugins/plugin-context.js';
@@ -66,39 +66,45 @@ export function bindRunComponents(
       baseDir: loaded.baseDir,
       log,
     };
-    return async () => {
-      try {
-        return await def.create(section.options, ctx);
-      } catch (e) {
-        if (isQtdogError(e)) throw e;
-        throw new PluginError(`${kind} '${section.type}' failed to build: ${(e as Error).message}`, { cause: e });
-      }
+    // Built once and cached here rather than with inversify's singleton scope: inversify 6 leaves a
+    // failed async singleton as an unhandled rejection, which the wasm backend turns into a crash.
+    let built: Promise<unknown> | undefined;
+    return () => {
+      built ??= (async () => {
+        try {
+          return await def.create(section.options, ctx);
+        } catch (e) {
+          // A plugin's own config complaint gets the file name, like every other config error.
+          if (e instanceof ConfigError && !e.message.startsWith(loaded.file)) throw new ConfigError(`${loaded.file}: ${e.message}`, { cause: e });
+          if (isQtdogError(e)) throw e;
+          throw new PluginError(`${kind} '${section.type}' failed to build: ${(e as Error).message}`, { cause: e });
+        }
+      })();
+      return built;
     };
   };
   container.bind(RunConfigToken).toConstantValue(config);
-  container.bind(DatasetToken).toDynamicValue(make('dataset', config.dataset)).inSingletonScope();
-  container
-    .bind(RunContextToken)
-    .toDynamicValue(async (): Promise<RunContext> => {
-      const ds = await container.getAsync<DomainDataset>(DatasetToken);
-      return {
-        inputShape: ds.inputShape,
-        numClasses: ds.numClasses,
-        environments: ds.environments,
-        testEnvs: config.dataset.testEnvs,
-        numTrainEnvs: ds.environments.length - config.dataset.testEnvs.length,
-        trialSeed: config.trialSeed,
-        outDir,
-      };
-    })
-    .inSingletonScope();
-  container.bind(NetworkToken).toDynamicValue(make('network', config.network)).inSingletonScope();
-  container.bind(AlgorithmToken).toDynamicValue(make('algorithm', config.algorithm)).inSingletonScope();
-  if (config.quantizer) container.bind(QuantizerToken).toDynamicValue(make('quantizer', config.quantizer)).inSingletonScope();
+  container.bind(DatasetToken).toDynamicValue(make('dataset', config.dataset));
+  let runContext: Promise<RunContext> | undefined;
+  container.bind(RunContextToken).toDynamicValue(() => {
+    runContext ??= container.getAsync<DomainDataset>(DatasetToken).then((ds) => ({
+      inputShape: ds.inputShape,
+      numClasses: ds.numClasses,
+      environments: ds.environments,
+      testEnvs: config.dataset.testEnvs,
+      numTrainEnvs: ds.environments.length - config.dataset.testEnvs.length,
+      trialSeed: config.trialSeed,
+      outDir,
+    }));
+    return runContext;
+  });
+  container.bind(NetworkToken).toDynamicValue(make('network', config.network));
+  container.bind(AlgorithmToken).toDynamicValue(make('algorithm', config.algorithm));
+  if (config.quantizer) container.bind(QuantizerToken).toDynamicValue(make('quantizer', config.quantizer));
   const hookMakers = config.hooks.map((h, i) => make('hook', h, i));
-  container.bind(HooksToken).toDynamicValue(() => Promise.all(hookMakers.map((m) => m()))).inSingletonScope();
+  container.bind(HooksToken).toDynamicValue(() => Promise.all(hookMakers.map((m) => m())));
   const evaluatorMakers = config.evaluators.map((e, i) => make('evaluator', e, i));
-  container.bind(EvaluatorsToken).toDynamicValue(() => Promise.all(evaluatorMakers.map((m) => m()))).inSingletonScope();
+  container.bind(EvaluatorsToken).toDynamicValue(() => Promise.all(evaluatorMakers.map((m) => m())));
   return config;
 }
 
