@@ -22,7 +22,7 @@ function expectCleanError(args: string[], pattern: RegExp): void {
 
 describe('qtdog run with bad configs', () => {
   it('unknown plugin name', () => {
-    expectCleanError(['run', variant((t) => t.replace('type: ERM', 'type: ERMM'))], /algorithm\.type: unknown algorithm 'ERMM'\. Registered algorithms \(closest first\): ERM, [A-Za-z, ]*SmoothedERM);
+    expectCleanError(['run', variant((t) => t.replace('type: ERM', 'type: ERMM'))], /algorithm\.type: unknown algorithm 'ERMM'\. Registered algorithms \(closest first\): ERM, [A-Za-z, ]*SmoothedERM/);
   });
   it('wrong type', () => {
     expectCleanError(['run', variant((t) => t.replace('lr: 0.003', 'lr: "fast"'))], /bad\.yaml: algorithm\.lr: expected number, found the string "fast"/);
