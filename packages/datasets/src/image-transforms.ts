@@ -156,11 +156,19 @@ export function adjustHue(rgb: Float32Array, shift: number): void {
     const p = clamp01(v * (1 - s));
     const q = clamp01(v * (1 - s * f));
     const t = clamp01(v * (1 - s * (1 - f)));
-    const out =
-      sector === 0 ? [v, t, p] : sector === 1 ? [q, v, p] : sector === 2 ? [p, v, t] : sector === 3 ? [p, q, v] : sector === 4 ? [t, p, v] : [v, p, q];
-    rgb[i] = out[0]!;
-    rgb[i + 1] = out[1]!;
-    rgb[i + 2] = out[2]!;
+    // torchvision's _hsv2rgb table, written out (no per-pixel allocation: this runs on every pixel).
+    let ro: number, go: number, bo: number;
+    switch (sector) {
+      case 0: ro = v; go = t; bo = p; break;
+      case 1: ro = q; go = v; bo = p; break;
+      case 2: ro = p; go = v; bo = t; break;
+      case 3: ro = p; go = q; bo = v; break;
+      case 4: ro = t; go = p; bo = v; break;
+      default: ro = v; go = p; bo = q;
+    }
+    rgb[i] = ro;
+    rgb[i + 1] = go;
+    rgb[i + 2] = bo;
   }
 }
 

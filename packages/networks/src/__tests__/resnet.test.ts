@@ -199,7 +199,7 @@ describe('ResNet-18 and ResNet-50 (torchvision layout)', () => {
 describe('ResNet18 plugin', () => {
   const container = (shape: [number, number, number] = [16, 16, 3]) => {
     const c = new Container();
-    c.bind(RunContextToken).toConstantValue({ inputShape: shape, numClasses: 5 } as RunContext);
+    c.bind(RunContextToken).toConstantValue({ inputShape: shape, numClasses: 5 } as unknown as RunContext);
     return c;
   };
 

@@ -183,7 +183,7 @@ describe('TfjsBackbone', () => {
     await expect(TfjsBackbone.load([8, 8, 3], 3, 1, opts({ model: '/no/such/model' }))).rejects.toThrow(DataError);
 
     const container = new Container();
-    container.bind(RunContextToken).toConstantValue({ inputShape: [8, 8, 3], numClasses: 4 } as RunContext);
+    container.bind(RunContextToken).toConstantValue({ inputShape: [8, 8, 3], numClasses: 4 } as unknown as RunContext);
     const logs: string[] = [];
     const ctx = { container, seed: 3, baseDir: dirname(modelDir), log: (m: string) => logs.push(m) };
     const net = (await tfjsBackbonePlugin.create(tfjsBackbonePlugin.options.parse({ model: basename(modelDir), cutLayer: 'gap' }), ctx)) as TfjsBackbone;
