@@ -35,6 +35,24 @@ describe('Adam', () => {
     params.dispose();
   });
 
+  it('creates, resets and restores its state without leaking tensors', () => {
+    const params = new ParamSet();
+    const w = params.add({ name: 'w', layer: 'l', role: 'dense', variable: tf.variable(tf.tensor1d([1, -1]), true, 'adam-test-leak') });
+    const opt = new Adam({ lr: 0.1 });
+    const grads = { w: tf.tensor1d([2, -4]) };
+    const before = tf.memory().numTensors;
+    opt.apply([w], grads);
+    // Two moment variables and nothing else.
+    expect(tf.memory().numTensors).toBe(before + 2);
+    opt.reset();
+    opt.apply([w], grads);
+    expect(tf.memory().numTensors).toBe(before + 2);
+    opt.setState(opt.getState());
+    expect(tf.memory().numTensors).toBe(before + 2);
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('adds L2 weight decay to the gradient as PyTorch does', () => {
     const params = new ParamSet();
     const w = params.add({ name: 'w', layer: 'l', role: 'dense', variable: tf.variable(tf.scalar(2), true, 'adam-test-wd') });

@@ -11,6 +11,11 @@ export interface EnvironmentData {
   readonly size: number;
   /** Reads the examples at `indices` (train = apply training augmentation, if the dataset has one). */
   read(indices: ArrayLike<number>, mode: 'train' | 'eval'): Batch | Promise<Batch>;
+  /**
+   * Number of training reads so far, for environments whose augmentation is seeded per read: the
+   * run state saves it and a resumed run restores it, so the augmentation stream continues exactly.
+   */
+  readCount?: number;
 }
 
 /**

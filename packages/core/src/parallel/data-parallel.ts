@@ -191,6 +191,19 @@ export class DataParallelAlgorithm implements Algorithm {
       for (const [name, v] of Object.entries(r.losses)) losses[name] = (losses[name] ?? 0) + (v * counts[i + 1]!) / total;
     });
     disposeAll(local.grads);
+    // Non-trainable state that forward passes update (BatchNorm running statistics, EMA ranges):
+    // the average over the parts, weighted like the gradients. For running means this equals the
+    // single-worker value; running variances miss the spread between the parts' means.
+    for (const p of this.network.params.all()) {
+      if (p.trainable || !results.every((r) => r.buffers[p.name])) continue;
+      const merged = tf.tidy(() => {
+        let acc = tf.mul(p.variable, counts[0]! / total);
+        results.forEach((r, i) => (acc = tf.add(acc, tf.mul(tf.tensor(r.buffers[p.name]!, p.variable.shape), counts[i + 1]! / total))));
+        return acc;
+      });
+      p.variable.assign(merged);
+      merged.dispose();
+    }
     this.inner.applyGradients!(summed, step);
     disposeAll(summed);
     this.version++;

@@ -74,7 +74,14 @@ async function main(): Promise<void> {
           transfer.push(data.buffer as ArrayBuffer);
           g.dispose();
         }
-        port.postMessage({ id: req.id, kind: 'grads', losses, grads: out, numTensors: tf.memory().numTensors } satisfies WorkerReply, transfer);
+        const buffers: Record<string, Float32Array> = {};
+        for (const p of network.params.all()) {
+          if (p.trainable) continue;
+          const data = (p.variable.dataSync() as Float32Array).slice();
+          buffers[p.name] = data;
+          transfer.push(data.buffer as ArrayBuffer);
+        }
+        port.postMessage({ id: req.id, kind: 'grads', losses, grads: out, buffers, numTensors: tf.memory().numTensors } satisfies WorkerReply, transfer);
       } else {
         setParams(network, req.params);
         const [h, w, c] = req.shape;

@@ -24,6 +24,14 @@ export type WorkerRequest =
 
 export type WorkerReply =
   | { id: number; kind: 'ready' }
-  | { id: number; kind: 'grads'; losses: Record<string, number>; grads: Record<string, { data: Float32Array; shape: number[] }>; numTensors: number }
+  | {
+      id: number;
+      kind: 'grads';
+      losses: Record<string, number>;
+      grads: Record<string, { data: Float32Array; shape: number[] }>;
+      /** Non-trainable parameters after the step (BatchNorm running statistics, EMA ranges). */
+      buffers: Record<string, Float32Array>;
+      numTensors: number;
+    }
   | { id: number; kind: 'predict'; logits: Float32Array; classes: number; numTensors: number }
   | { id: number; kind: 'error'; message: string };

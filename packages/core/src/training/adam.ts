@@ -44,11 +44,12 @@ export class Adam {
       if (!g) continue;
       let slot = this.slots.get(p.name);
       if (!slot) {
-        slot = {
+        // In tidy: a variable keeps its own reference to the data, the zeros tensor is released.
+        slot = tf.tidy(() => ({
           m: tf.variable(tf.zerosLike(p.variable), false),
           v: tf.variable(tf.zerosLike(p.variable), false),
           t: 0,
-        };
+        }));
         this.slots.set(p.name, slot);
       }
       slot.t += 1;
@@ -93,11 +94,14 @@ export class Adam {
       const m = key.match(new RegExp(`^${prefix}/(.+)/t$`));
       if (!m) continue;
       const name = m[1]!;
-      this.slots.set(name, {
-        m: tf.variable(state.tensors[`${prefix}/${name}/m`]!.clone(), false),
-        v: tf.variable(state.tensors[`${prefix}/${name}/v`]!.clone(), false),
-        t: t as number,
-      });
+      this.slots.set(
+        name,
+        tf.tidy(() => ({
+          m: tf.variable(state.tensors[`${prefix}/${name}/m`]!.clone(), false),
+          v: tf.variable(state.tensors[`${prefix}/${name}/v`]!.clone(), false),
+          t: t as number,
+        })),
+      );
     }
   }
 

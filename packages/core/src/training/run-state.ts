@@ -28,6 +28,8 @@ export interface RunState {
   configHash: string;
   quantizerActive: boolean;
   samplers: SamplerState[];
+  /** Per environment, its `readCount` (augmentation stream position), where it has one. */
+  envReads: Array<number | null>;
   counters: TrainerCounters;
   params: Record<string, tf.Tensor>;
   algorithm: { tensors: Record<string, tf.Tensor>; scalars: Record<string, number | number[]> };
@@ -64,6 +66,7 @@ export function saveRunState(
     configHash: s.configHash,
     quantizerActive: s.quantizerActive,
     samplers: s.samplers,
+    envReads: s.envReads,
     counters: { ...s.counters, bestScore: Number.isFinite(s.counters.bestScore) ? s.counters.bestScore : null },
     algorithmScalars: algo.scalars,
     hookScalars,
@@ -86,6 +89,7 @@ function parseState(dir: string): RunState {
     configHash: m.configHash as string,
     quantizerActive: m.quantizerActive as boolean,
     samplers: m.samplers as SamplerState[],
+    envReads: (m.envReads as Array<number | null>) ?? [],
     counters: { ...counters, bestScore: counters.bestScore ?? -Infinity },
     params: pick('param/'),
     algorithm: { tensors: pick('algorithm/'), scalars: (m.algorithmScalars as Record<string, number | number[]>) ?? {} },

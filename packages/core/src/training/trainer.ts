@@ -138,6 +138,9 @@ export class Trainer {
     if (resume) {
       restoreRunState(resume.state, network, algorithm, quantizer, hooks);
       resume.state.samplers.forEach((s, k) => samplers[k]!.setState(s));
+      resume.state.envReads.forEach((n, i) => {
+        if (n !== null && envs[i] && envs[i]!.readCount !== undefined) envs[i]!.readCount = n;
+      });
       Object.assign(counters, resume.state.counters);
       records.push(...resume.records);
       best = records.find((r) => r.step === counters.bestStep);
@@ -205,6 +208,7 @@ export class Trainer {
           configHash: this.o.configHash,
           quantizerActive: quantizer?.active ?? false,
           samplers: samplers.map((s) => s.getState()),
+          envReads: envs.map((e) => e.readCount ?? null),
           counters: { ...counters, elapsedSec: elapsed() },
         },
         network,

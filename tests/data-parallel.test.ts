@@ -1,0 +1,59 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { loadWeights, readResults, runExperiment } from '@qtdog/core';
+import { BUILTIN_MODULE_PACKAGES, builtinModules } from '@qtdog/cli';
+import { tempDir } from './helpers';
+
+function config(network: string, workers: number, steps = 4): string {
+  const p = join(tempDir('qtdog-dp-'), 'run.yaml');
+  writeFileSync(
+    p,
+    [
+      'dataset: { type: SyntheticDomains, testEnvs: [2], examplesPerDomain: 40, imageSize: 16, channels: 1 }',
+      `network: { type: ${network} }`,
+      'algorithm: { type: ERM, lr: 0.003, batchSize: 8 }',
+      `train: { steps: ${steps}, checkpointFreq: 3, backend: wasm, evalBatchSize: 40, workers: ${workers} }`,
+    ].join('\n'),
+  );
+  return p;
+}
+
+const run = (cfg: string) => runExperiment(cfg, { modules: builtinModules(), moduleSpecifiers: BUILTIN_MODULE_PACKAGES, outDir: tempDir() });
+
+describe('data-parallel training (2 worker threads) against one thread', () => {
+  it('MNIST_CNN (GroupNorm): the same losses and accuracies up to float rounding', async () => {
+    const one = await run(config('MNIST_CNN', 1));
+    const two = await run(config('MNIST_CNN', 2));
+    expect(two.workers).toBe(2);
+    const a = readResults(join(one.outDir, 'results.jsonl'));
+    const b = readResults(join(two.outDir, 'results.jsonl'));
+    for (const [x, y] of a.map((r, i) => [r, b[i]!] as const)) {
+      expect(y.loss as number).toBeCloseTo(x.loss as number, 4);
+      expect(y.env2_in_acc).toBe(x.env2_in_acc);
+    }
+  });
+
+  it('ResNet18: BatchNorm running means come back from the workers', async () => {
+    // One step: both start from the same weights, so the merged statistics must equal one thread's.
+    // (Over more steps they drift apart: BatchNorm in training mode normalises each part by its own
+    // batch statistics, as PyTorch DDP without SyncBatchNorm does.)
+    const one = await run(config('ResNet18', 1, 1));
+    const two = await run(config('ResNet18', 2, 1));
+    const w1 = loadWeights(join(one.outDir, 'checkpoints/last')).tensors;
+    const w2 = loadWeights(join(two.outDir, 'checkpoints/last')).tensors;
+    const name = 'featurizer.bn1.runningMean';
+    expect(w1[name]).toBeDefined();
+    const m1 = w1[name]!.dataSync();
+    const m2 = w2[name]!.dataSync();
+    // Moved away from its initial zeros, and the same as with one thread.
+    expect(Math.max(...Array.from(m1, Math.abs))).toBeGreaterThan(1e-3);
+    let diff = 0;
+    for (let i = 0; i < m1.length; i++) diff = Math.max(diff, Math.abs(m1[i]! - m2[i]!));
+    const scale = Math.max(...Array.from(m1, Math.abs));
+    console.log(`ResNet18 ${name}: max |1 thread - 2 threads| = ${diff.toExponential(2)} (largest value ${scale.toExponential(2)})`);
+    expect(diff).toBeLessThan(1e-5 * Math.max(1, scale));
+    tf.dispose([...Object.values(w1), ...Object.values(w2)]);
+  });
+});
