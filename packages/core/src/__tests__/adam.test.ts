@@ -47,8 +47,10 @@ describe('Adam', () => {
     opt.reset();
     opt.apply([w], grads);
     expect(tf.memory().numTensors).toBe(before + 2);
-    opt.setState(opt.getState());
-    expect(tf.memory().numTensors).toBe(before + 2);
+    const copy = new Adam({ lr: 0.1 });
+    copy.setState(opt.getState());
+    expect(tf.memory().numTensors).toBe(before + 4);
+    copy.dispose();
     opt.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
