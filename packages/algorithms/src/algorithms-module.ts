@@ -1,5 +1,10 @@
 import { pluginModule } from '@qtdog/core';
 import { ermPlugin } from './erm.js';
 
-/** The ContainerModule contributing this package's algorithm plugins. */
-export const algorithmsModule = pluginModule('@qtdog/algorithms', [ermPlugin]);
+/** Every plugin of this package: the algorithms, and SWAD (a training hook). */
+export const algorithmPlugins = [
+  ermPlugin,
+];
+
+/** The ContainerModule contributing this package's plugins. */
+export const algorithmsModule = pluginModule('@qtdog/algorithms', algorithmPlugins);
