@@ -4,4 +4,8 @@ export * from './adam-algorithm.js';
 export * from './minibatches.js';
 export * from './hparams.js';
 export * from './erm.js';
+export * from './feature-distances.js';
+export * from './feature-matching.js';
+export * from './coral.js';
+export * from './mmd.js';
 export * from './algorithms-module.js';
