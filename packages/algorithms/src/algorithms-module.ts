@@ -1,13 +1,19 @@
 import { pluginModule } from '@qtdog/core';
 import { coralPlugin } from './coral.js';
 import { ermPlugin } from './erm.js';
+import { groupDroPlugin } from './group-dro.js';
+import { irmPlugin } from './irm.js';
 import { mmdPlugin } from './mmd.js';
+import { vrexPlugin } from './vrex.js';
 
 /** Every plugin of this package: the algorithms, and SWAD (a training hook). */
 export const algorithmPlugins = [
   ermPlugin,
   coralPlugin,
   mmdPlugin,
+  irmPlugin,
+  vrexPlugin,
+  groupDroPlugin,
 ];
 
 /** The ContainerModule contributing this package's plugins. */

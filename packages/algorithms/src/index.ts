@@ -8,4 +8,8 @@ export * from './feature-distances.js';
 export * from './feature-matching.js';
 export * from './coral.js';
 export * from './mmd.js';
+export * from './annealed-penalty.js';
+export * from './irm.js';
+export * from './vrex.js';
+export * from './group-dro.js';
 export * from './algorithms-module.js';

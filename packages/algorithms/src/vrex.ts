@@ -1,0 +1,55 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { BaseAlgorithmOptions, baseAlgorithmHParams, definePlugin, log10Uniform, NetworkToken, type Minibatch, type Network } from '@qtdog/core';
+import { AnnealedPenaltyAlgorithm } from './annealed-penalty.js';
+import { log10UniformInt } from './hparams.js';
+import { poolMinibatches, perDomainCrossEntropy } from './minibatches.js';
+import type { Objective } from './objective.js';
+
+/** Mean of the per-domain risks and their variance (population variance: mean squared deviation). */
+export function riskVariance(risks: tf.Tensor1D): { mean: tf.Scalar; variance: tf.Scalar } {
+  return tf.tidy(() => {
+    const mean = tf.mean(risks) as tf.Scalar;
+    return { mean, variance: tf.mean(tf.square(tf.sub(risks, mean))) as tf.Scalar };
+  });
+}
+
+export const VrexOptions = BaseAlgorithmOptions.extend({
+  /** Weight of the variance of risks once annealing is over (DomainBed's vrex_lambda). */
+  vrexLambda: z.number().min(0).default(1e1),
+  /** Updates with penalty weight 1 before `vrexLambda` applies; Adam is reset at this update. */
+  vrexPenaltyAnnealIters: z.number().int().min(0).default(500),
+});
+export type VrexOptions = z.output<typeof VrexOptions>;
+
+/** Variance Risk Extrapolation, V-REx (Krueger et al., arXiv 2003.00688): mean risk + lambda x variance of the domain risks. */
+export class VREx extends AnnealedPenaltyAlgorithm {
+  readonly name = 'VREx';
+
+  constructor(network: Network, hparams: VrexOptions) {
+    super(network, hparams, hparams.vrexLambda, hparams.vrexPenaltyAnnealIters);
+  }
+
+  protected objective(minibatches: Minibatch[], penaltyWeight: number): Objective {
+    return (report) => {
+      const { x, y } = poolMinibatches(minibatches);
+      y.dispose();
+      const risks = tf.stack(perDomainCrossEntropy(this.network.predict(x, true), minibatches)) as tf.Tensor1D;
+      const { mean, variance } = riskVariance(risks);
+      report('nll', mean);
+      report('penalty', variance);
+      return tf.add(mean, tf.mul(variance, penaltyWeight)) as tf.Scalar;
+    };
+  }
+}
+
+export const vrexPlugin = definePlugin({
+  kind: 'algorithm',
+  name: 'VREx',
+  description: 'V-REx: mean domain risk + lambda x variance of the domain risks, annealed (arXiv 2003.00688)',
+  options: VrexOptions,
+  hparams: { ...baseAlgorithmHParams, vrexLambda: log10Uniform(-1, 5), vrexPenaltyAnnealIters: log10UniformInt(0, 4) },
+  async create(options, ctx) {
+    return new VREx(await ctx.container.getAsync<Network>(NetworkToken), options);
+  },
+});
