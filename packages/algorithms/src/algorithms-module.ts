@@ -3,7 +3,9 @@ import { coralPlugin } from './coral.js';
 import { ermPlugin } from './erm.js';
 import { groupDroPlugin } from './group-dro.js';
 import { irmPlugin } from './irm.js';
+import { mixupPlugin } from './mixup.js';
 import { mmdPlugin } from './mmd.js';
+import { samPlugin } from './sam.js';
 import { vrexPlugin } from './vrex.js';
 
 /** Every plugin of this package: the algorithms, and SWAD (a training hook). */
@@ -14,6 +16,8 @@ export const algorithmPlugins = [
   irmPlugin,
   vrexPlugin,
   groupDroPlugin,
+  mixupPlugin,
+  samPlugin,
 ];
 
 /** The ContainerModule contributing this package's plugins. */

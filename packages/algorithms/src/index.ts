@@ -12,4 +12,7 @@ export * from './annealed-penalty.js';
 export * from './irm.js';
 export * from './vrex.js';
 export * from './group-dro.js';
+export * from './beta-sampler.js';
+export * from './mixup.js';
+export * from './sam.js';
 export * from './algorithms-module.js';
