@@ -1,6 +1,8 @@
 import { pluginModule } from '@qtdog/core';
 import { coralPlugin } from './coral.js';
+import { dannPlugin } from './dann.js';
 import { ermPlugin } from './erm.js';
+import { fishPlugin } from './fish.js';
 import { groupDroPlugin } from './group-dro.js';
 import { irmPlugin } from './irm.js';
 import { mixupPlugin } from './mixup.js';
@@ -17,6 +19,8 @@ export const algorithmPlugins = [
   vrexPlugin,
   groupDroPlugin,
   mixupPlugin,
+  dannPlugin,
+  fishPlugin,
   samPlugin,
 ];
 

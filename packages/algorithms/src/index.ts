@@ -14,5 +14,8 @@ export * from './vrex.js';
 export * from './group-dro.js';
 export * from './beta-sampler.js';
 export * from './mixup.js';
+export * from './mlp.js';
+export * from './dann.js';
+export * from './fish.js';
 export * from './sam.js';
 export * from './algorithms-module.js';
