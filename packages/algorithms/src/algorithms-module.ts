@@ -8,6 +8,7 @@ import { irmPlugin } from './irm.js';
 import { mixupPlugin } from './mixup.js';
 import { mmdPlugin } from './mmd.js';
 import { samPlugin } from './sam.js';
+import { swadPlugin } from './swad.js';
 import { vrexPlugin } from './vrex.js';
 
 /** Every plugin of this package: the algorithms, and SWAD (a training hook). */
@@ -22,6 +23,7 @@ export const algorithmPlugins = [
   dannPlugin,
   fishPlugin,
   samPlugin,
+  swadPlugin,
 ];
 
 /** The ContainerModule contributing this package's plugins. */

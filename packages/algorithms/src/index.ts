@@ -18,4 +18,6 @@ export * from './mlp.js';
 export * from './dann.js';
 export * from './fish.js';
 export * from './sam.js';
+export * from './loss-valley.js';
+export * from './swad.js';
 export * from './algorithms-module.js';
