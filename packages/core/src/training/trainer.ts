@@ -207,8 +207,8 @@ export class Trainer {
           step,
           configHash: this.o.configHash,
           quantizerActive: quantizer?.active ?? false,
-          samplers: samplers.map((s) => s.getState()),
-          envReads: envs.map((e) => e.readCount ?? null),
+          samplers: positions.samplers,
+          envReads: positions.envReads,
           counters: { ...counters, elapsedSec: elapsed() },
         },
         network,
@@ -218,10 +218,25 @@ export class Trainer {
       return stop;
     };
 
+    // The next step's minibatches are read while the current step trains (image decoding runs in
+    // libuv threads). Sampler and augmentation positions are captured before each read, so the run
+    // state written at a checkpoint is the one from which the next step's read repeats exactly.
+    const issueReads = () => {
+      const before = { samplers: samplers.map((s) => s.getState()), envReads: envs.map((e) => e.readCount ?? null) };
+      const batches = Promise.all(trainEnvs.map(async (envIdx, k) => envs[envIdx]!.read(samplers[k]!.next(batchSize), 'train')));
+      // Failures surface when the batches are awaited; keep the promise from counting as unhandled.
+      batches.catch(() => {});
+      return { before, batches };
+    };
+    let nextReads = firstStep < steps ? issueReads() : undefined;
+    let positions = { samplers: samplers.map((s) => s.getState()), envReads: envs.map((e) => e.readCount ?? null) };
+
     const nCheckpoints = Math.floor((steps - 1) / freq) + 1 + ((steps - 1) % freq === 0 ? 0 : 1);
     for (let step = firstStep; step < steps; step++) {
       quantizer?.onStep(step, network);
-      const batches = await Promise.all(trainEnvs.map(async (envIdx, k) => envs[envIdx]!.read(samplers[k]!.next(batchSize), 'train')));
+      const batches = await nextReads!.batches;
+      nextReads = step + 1 < steps ? issueReads() : undefined;
+      positions = nextReads ? nextReads.before : { samplers: samplers.map((s) => s.getState()), envReads: envs.map((e) => e.readCount ?? null) };
       const t0 = performance.now();
       const minibatches: Minibatch[] = batches.map((b, k) => ({
         x: tf.tensor4d(b.x, [b.n, h, w, c]),
