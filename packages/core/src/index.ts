@@ -34,5 +34,6 @@ export * from './results/results-writer.js';
 export * from './results/weights-file.js';
 export * from './run/run-container.js';
 export * from './run/run-experiment.js';
+export * from './run/run-lock.js';
 export * from './parallel/protocol.js';
 export * from './parallel/data-parallel.js';

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ContainerModule } from 'inversify';
@@ -99,8 +99,8 @@ export async function runSweep(path: string, opts: SweepOptions): Promise<SweepR
   const cli = opts.cliPath ?? defaultCliPath();
   if (!existsSync(cli)) throw new RunError(`the qtdog CLI is not built (${cli} is missing); run \`npm run build\` first`);
   const launchJobs: LaunchJob[] = pending.map((j) => {
-    // A folder without `done` holds a failed or interrupted attempt: start it afresh.
-    rmSync(j.dir, { recursive: true, force: true });
+    // A folder without `done` holds a failed or interrupted attempt: `qtdog run` resumes it from its
+    // last checkpoint (or starts afresh), and its folder lock keeps a second launch off it.
     mkdirSync(j.dir, { recursive: true });
     const config = oneWorker ? { ...j.config, train: { ...j.config.train, workers: 1 } } : j.config;
     const { config: _c, dir: _d, status: _s, ...info } = j;

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { ContainerModule } from 'inversify';
@@ -12,6 +12,7 @@ import { STATE_DIR, Trainer, type Progress, type RunSummary } from '../training/
 import { configHash, disposeRunState, loadLatestRunState, type RunState } from '../training/run-state.js';
 import { readResults } from '../results/results-writer.js';
 import { bindRunComponents, createPluginContainer, resolveRunComponents } from './run-container.js';
+import { LOCK_FILE, lockRunFolder } from './run-lock.js';
 
 export interface RunOptions {
   /** ContainerModules of the installed qtdog packages (the CLI passes all of them). */
@@ -60,7 +61,10 @@ function prepareOutDir(outDir: string, hash: string, overwrite: boolean, log: (m
   if (existsSync(join(outDir, 'done')) && !overwrite) {
     throw new RunError(`${outDir} already holds a finished run (it has a 'done' file); pass --overwrite to replace it or choose another --out`);
   }
-  if (overwrite) rmSync(outDir, { recursive: true, force: true });
+  if (overwrite) {
+    // Everything but our own lock goes.
+    for (const entry of readdirSync(outDir)) if (entry !== LOCK_FILE) rmSync(join(outDir, entry), { recursive: true, force: true });
+  }
   try {
     mkdirSync(outDir, { recursive: true });
     accessSync(outDir, constants.W_OK);
@@ -110,7 +114,15 @@ export async function runExperiment(configPath: string, opts: RunOptions): Promi
   const backend = await selectBackend(config.train.backend as BackendPreference, log);
   const parts = await resolveRunComponents(container, config, loaded.file);
   const hash = configHash(config);
-  const prepared = prepareOutDir(outDir, hash, opts.overwrite ?? false, log);
+  mkdirSync(outDir, { recursive: true });
+  const unlock = lockRunFolder(outDir, log);
+  let prepared: Prepared;
+  try {
+    prepared = prepareOutDir(outDir, hash, opts.overwrite ?? false, log);
+  } catch (e) {
+    unlock();
+    throw e;
+  }
   writeFileSync(join(outDir, 'config.json'), JSON.stringify(config, null, 2));
   const requested = config.train.workers === 'auto' ? availableParallelism() : config.train.workers;
   let algorithm: Algorithm = parts.algorithm;
@@ -142,6 +154,7 @@ export async function runExperiment(configPath: string, opts: RunOptions): Promi
     const summary = await trainer.run();
     return { ...summary, backend, workers: dp?.numWorkers ?? 1 };
   } finally {
+    unlock();
     if (prepared.resume) disposeRunState(prepared.resume.state);
     algorithm.dispose?.();
     parts.quantizer?.dispose?.();

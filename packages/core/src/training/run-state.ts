@@ -36,10 +36,15 @@ export interface RunState {
   hooks: Array<{ tensors: Record<string, tf.Tensor>; scalars: Record<string, number | number[]> } | null>;
 }
 
-/** Hash of a resolved config (its output folder aside): a resumed run must have the same one. */
+/**
+ * Hash of a resolved config: a resumed run must have the same one. The output folder and the number
+ * of data-parallel workers are left out (a sweep may resume a job with another number of workers;
+ * that changes float rounding only).
+ */
 export function configHash(config: object): string {
-  const { output: _output, ...rest } = config as { output?: unknown };
-  return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
+  const { output: _output, train, ...rest } = config as { output?: unknown; train?: Record<string, unknown> };
+  const { workers: _workers, ...trainRest } = train ?? {};
+  return createHash('sha256').update(JSON.stringify({ ...rest, train: trainRest })).digest('hex').slice(0, 16);
 }
 
 /** Writes the full state of a run (atomically, keeping the previous one as `<dir>.prev`). */

@@ -1,0 +1,70 @@
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { RunError } from '../errors.js';
+
+interface LockInfo {
+  host: string;
+  pid: number;
+  started: string;
+  /** Slurm job and array task, when run by Slurm (a requeued task takes its own lock over). */
+  slurm?: string;
+}
+
+export const LOCK_FILE = '.qtdog-lock';
+
+function slurmId(): string | undefined {
+  const job = process.env.SLURM_ARRAY_JOB_ID ?? process.env.SLURM_JOB_ID;
+  if (!job) return undefined;
+  return `${job}:${process.env.SLURM_ARRAY_TASK_ID ?? ''}`;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * An exclusive lock on a run folder (host and pid inside), so two launches never train the same run
+ * at once. A lock whose process is gone (same host), or left by the same Slurm task before a
+ * requeue, is taken over. Returns the release function.
+ */
+export function lockRunFolder(outDir: string, log: (m: string) => void): () => void {
+  const path = join(outDir, LOCK_FILE);
+  const me: LockInfo = { host: hostname(), pid: process.pid, started: new Date().toISOString(), slurm: slurmId() };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, JSON.stringify(me));
+      closeSync(fd);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        rmSync(path, { force: true });
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new RunError(`cannot lock ${outDir}: ${(e as Error).message}`);
+    }
+    let held: LockInfo | undefined;
+    try {
+      held = JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
+    } catch {
+      held = undefined; // torn lock file: its writer died while writing it
+    }
+    const stale =
+      !held ||
+      (held.host === me.host && !alive(held.pid)) ||
+      (held.slurm !== undefined && held.slurm === me.slurm);
+    if (!stale) {
+      throw new RunError(`${outDir} is being trained by process ${held!.pid} on ${held!.host} (since ${held!.started}); remove ${path} if that process is gone`);
+    }
+    log(`${outDir}: taking over a stale lock${held ? ` of process ${held.pid} on ${held.host}` : ''}`);
+    rmSync(path, { force: true });
+  }
+  throw new RunError(`cannot lock ${outDir}: another launch keeps taking it`);
+}
