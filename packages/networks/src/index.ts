@@ -1,4 +1,5 @@
 export * from './init.js';
+export * from './linear-head.js';
 export * from './mnist-cnn.js';
 export * from './mnist-cnn-plugin.js';
 export * from './batch-norm.js';

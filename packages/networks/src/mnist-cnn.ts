@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ParamSet, Rng, type Network, type WeightLayer, type WeightTransform } from '@qtdog/core';
 import { groupNorm } from '@qtdog/engine';
 import { uniformFanIn, uniqueModelId } from './init.js';
+import { layerWeight, linearClassifier } from './linear-head.js';
 
 interface ConvSpec {
   name: string;
@@ -58,16 +59,11 @@ export class MnistCnn implements Network {
     ];
   }
 
-  private weight(layer: WeightLayer, training: boolean): tf.Tensor {
-    const w = this.params.get(layer.weight).variable;
-    return this.weightTransform ? this.weightTransform(layer, w, training) : w;
-  }
-
   featurize(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
     return tf.tidy(() => {
       let h: tf.Tensor4D = x;
       for (const [i, c] of this.convs.entries()) {
-        const w = this.weight(this.layers[i]!, training) as tf.Tensor4D;
+        const w = layerWeight(this, this.layers[i]!, training) as tf.Tensor4D;
         const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 1], [1, 1], [0, 0]];
         h = tf.conv2d(h, w, c.stride, pad);
         h = tf.relu(tf.add(h, this.params.get(`${c.name}.bias`).variable)) as tf.Tensor4D;
@@ -83,10 +79,7 @@ export class MnistCnn implements Network {
   }
 
   classify(features: tf.Tensor2D, training: boolean): tf.Tensor2D {
-    return tf.tidy(() => {
-      const w = this.weight(this.layers[this.layers.length - 1]!, training) as tf.Tensor2D;
-      return tf.add(tf.matMul(features, w), this.params.get('classifier.bias').variable) as tf.Tensor2D;
-    });
+    return linearClassifier(this, features, training);
   }
 
   predict(x: tf.Tensor4D, training = false): tf.Tensor2D {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ParamSet, Rng, seedHash, type Network, type WeightLayer, type WeightTransform } from '@qtdog/core';
 import { batchNorm2d, PYTORCH_BN, type BatchNormParams } from './batch-norm.js';
 import { uniformFanIn, uniqueModelId } from './init.js';
+import { featureDropout, layerWeight, linearClassifier } from './linear-head.js';
 
 export type ResNetDepth = 18 | 50;
 
@@ -144,8 +145,7 @@ export class ResNet implements Network {
 
   private convForward(x: tf.Tensor4D, c: ConvLayer, training: boolean): tf.Tensor4D {
     const layer = this.layers[c.layer]!;
-    const w0 = this.params.get(layer.weight).variable;
-    const w = (this.weightTransform ? this.weightTransform(layer, w0, training) : w0) as tf.Tensor4D;
+    const w = layerWeight(this, layer, training) as tf.Tensor4D;
     const pad = c.pad === 0 ? 'valid' : ([[0, 0], [c.pad, c.pad], [c.pad, c.pad], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]);
     return tf.conv2d(x, w, c.stride, pad);
   }
@@ -174,26 +174,14 @@ export class ResNet implements Network {
         }
       }
       let features = tf.mean(h, [1, 2]) as tf.Tensor2D;
-      if (training && this.dropout > 0) features = this.applyDropout(features);
+      if (training && this.dropout > 0) features = featureDropout(features, this.dropout, this.dropoutRng);
       return features;
     });
   }
 
-  /** Inverted dropout with a mask drawn from the network's own seeded generator (the same on every backend). */
-  private applyDropout(x: tf.Tensor2D): tf.Tensor2D {
-    const keep = 1 - this.dropout;
-    const mask = new Float32Array(x.size);
-    for (let i = 0; i < mask.length; i++) mask[i] = this.dropoutRng.next() < keep ? 1 / keep : 0;
-    return tf.mul(x, tf.tensor2d(mask, x.shape)) as tf.Tensor2D;
-  }
 
   classify(features: tf.Tensor2D, training: boolean): tf.Tensor2D {
-    return tf.tidy(() => {
-      const layer = this.layers[this.layers.length - 1]!;
-      const w0 = this.params.get(layer.weight).variable;
-      const w = (this.weightTransform ? this.weightTransform(layer, w0, training) : w0) as tf.Tensor2D;
-      return tf.add(tf.matMul(features, w), this.params.get('classifier.bias').variable) as tf.Tensor2D;
-    });
+    return linearClassifier(this, features, training);
   }
 
   predict(x: tf.Tensor4D, training = false): tf.Tensor2D {

@@ -3,6 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError, DataError, ParamSet, Rng, seedHash, type Network, type ParamRole, type WeightLayer, type WeightTransform } from '@qtdog/core';
 import { fileSystemIOHandler, modelJsonPath } from './file-io-handler.js';
 import { uniformFanIn, uniqueModelId } from './init.js';
+import { featureDropout, linearClassifier } from './linear-head.js';
 
 export interface TfjsBackboneOptions {
   /** `model.json` of a TensorFlow.js layers model, or the folder holding it. */
@@ -154,23 +155,13 @@ export class TfjsBackbone implements Network {
         this.forwardTraining = null;
       }
       let f = (this.pool ? tf.mean(h, [1, 2]) : h) as tf.Tensor2D;
-      if (training && this.o.dropout > 0) {
-        const keep = 1 - this.o.dropout;
-        const mask = new Float32Array(f.size);
-        for (let i = 0; i < mask.length; i++) mask[i] = this.dropoutRng.next() < keep ? 1 / keep : 0;
-        f = tf.mul(f, tf.tensor2d(mask, f.shape)) as tf.Tensor2D;
-      }
+      if (training && this.o.dropout > 0) f = featureDropout(f, this.o.dropout, this.dropoutRng);
       return f;
     });
   }
 
   classify(features: tf.Tensor2D, training: boolean): tf.Tensor2D {
-    return tf.tidy(() => {
-      const layer = this.layers[this.layers.length - 1]!;
-      const w0 = this.params.get(layer.weight).variable;
-      const w = (this.weightTransform ? this.weightTransform(layer, w0, training) : w0) as tf.Tensor2D;
-      return tf.add(tf.matMul(features, w), this.params.get('classifier.bias').variable) as tf.Tensor2D;
-    });
+    return linearClassifier(this, features, training);
   }
 
   predict(x: tf.Tensor4D, training = false): tf.Tensor2D {

@@ -1,0 +1,28 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Network, WeightLayer } from '@qtdog/core';
+import type { Rng } from '@qtdog/core';
+
+/** A layer's weight as the forward pass sees it: through the network's weight transform, if any. */
+export function layerWeight(net: Network, layer: WeightLayer, training: boolean): tf.Tensor {
+  const w = net.params.get(layer.weight).variable;
+  return net.weightTransform ? net.weightTransform(layer, w, training) : w;
+}
+
+/**
+ * The linear classifier every qtdog network ends with: its weight is the last entry of `layers`
+ * (named `classifier`, left in float by default quantizers), its bias `classifier.bias`.
+ */
+export function linearClassifier(net: Network, features: tf.Tensor2D, training: boolean): tf.Tensor2D {
+  return tf.tidy(() => {
+    const w = layerWeight(net, net.layers[net.layers.length - 1]!, training) as tf.Tensor2D;
+    return tf.add(tf.matMul(features, w), net.params.get('classifier.bias').variable) as tf.Tensor2D;
+  });
+}
+
+/** Inverted dropout with a mask drawn from a seeded generator (the same on every backend). */
+export function featureDropout(x: tf.Tensor2D, rate: number, rng: Rng): tf.Tensor2D {
+  const keep = 1 - rate;
+  const mask = new Float32Array(x.size);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < keep ? 1 / keep : 0;
+  return tf.mul(x, tf.tensor2d(mask, x.shape)) as tf.Tensor2D;
+}
