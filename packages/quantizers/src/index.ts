@@ -1,4 +1,5 @@
 export * from './layer-patterns.js';
+export * from './quantizer-options.js';
 export * from './lsq-op.js';
 export * from './lsq-quantizer.js';
 export * from './uniform-op.js';

@@ -3,18 +3,10 @@ import { z } from 'zod';
 import { choice, definePlugin, NetworkToken, type Network, type Param, type WeightLayer } from '@qtdog/core';
 import { integerCodes, type IntegerQuantizer, type IntegerWeights } from './integer-weights.js';
 import { selectLayers } from './layer-patterns.js';
+import { IntegerQuantizerOptions } from './quantizer-options.js';
 import { initStepSize, lsqFakeQuantize, signedRange } from './lsq-op.js';
 
-export const LsqOptions = z.object({
-  /** Bits per weight, 2 to 8 (QT-DoG: 7). */
-  bits: z.number().int().min(2).max(8).default(7),
-  /** One step size per output channel (QT-DoG) or one per tensor. */
-  perChannel: z.boolean().default(true),
-  /** Full precision before this step; quantized training from it on (QT-DoG: 2000 of 5000). */
-  startStep: z.number().int().min(0).default(2000),
-  /** Layer name patterns (`*` wildcard); default: every convolution, classifier left in float. */
-  layers: z.array(z.string()).optional(),
-});
+export const LsqOptions = IntegerQuantizerOptions;
 export type LsqOptions = z.output<typeof LsqOptions>;
 
 /**

@@ -3,18 +3,11 @@ import { z } from 'zod';
 import { choice, definePlugin, NetworkToken, type Network, type Param, type WeightLayer } from '@qtdog/core';
 import { integerCodes, type IntegerQuantizer, type IntegerWeights } from './integer-weights.js';
 import { selectLayers } from './layer-patterns.js';
+import { IntegerQuantizerOptions } from './quantizer-options.js';
 import { signedRange } from './lsq-op.js';
 import { maxAbs, rangeToScale, steFakeQuantize } from './uniform-op.js';
 
-export const MinMaxOptions = z.object({
-  /** Bits per weight, 2 to 8. */
-  bits: z.number().int().min(2).max(8).default(7),
-  /** One range per output channel, or one per tensor. */
-  perChannel: z.boolean().default(true),
-  /** Full precision before this step; quantized training from it on. */
-  startStep: z.number().int().min(0).default(2000),
-  /** Layer name patterns (`*` wildcard); default: every convolution, classifier left in float. */
-  layers: z.array(z.string()).optional(),
+export const MinMaxOptions = IntegerQuantizerOptions.extend({
   /** Symmetric range max|w| of the current weights, or its exponential moving average over steps. */
   range: z.enum(['current', 'ema']).default('current'),
   /** EMA momentum: range <- momentum * range + (1 - momentum) * max|w|, once per step. */

@@ -1,15 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import { WeightScheduleOptions } from './quantizer-options.js';
 import { definePlugin, log10Uniform, NetworkToken, Rng, seedHash, type Network, type Quantizer, type WeightLayer } from '@qtdog/core';
 import { selectLayers } from './layer-patterns.js';
 
-export const WeightNoiseOptions = z.object({
+export const WeightNoiseOptions = WeightScheduleOptions.extend({
   /** Half-width a of the noise: every selected weight gets U(-a, a) (QT-DoG's ablation: 1e-4 to 5e-6). */
   amplitude: z.number().positive().default(1e-4),
-  /** Clean training before this step; noisy training from it on. */
-  startStep: z.number().int().min(0).default(2000),
-  /** Layer name patterns (`*` wildcard); default: every convolution, classifier left clean. */
-  layers: z.array(z.string()).optional(),
 });
 export type WeightNoiseOptions = z.output<typeof WeightNoiseOptions>;
 
