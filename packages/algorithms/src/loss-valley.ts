@@ -7,9 +7,18 @@ export interface LossValleyOptions {
   toleranceRatio: number;
 }
 
-interface Entry<T> {
+export interface LossValleyEntry<T> {
   segment: T;
   loss: number;
+}
+type Entry<T> = LossValleyEntry<T>;
+
+/** Everything the detector holds, for checkpoints (a resumed run continues the same valley). */
+export interface LossValleyState<T> {
+  recent: Array<LossValleyEntry<T>>;
+  pending: Array<LossValleyEntry<T>>;
+  threshold: number | null;
+  dead: boolean;
 }
 
 /**
@@ -58,6 +67,17 @@ export class LossValley<T> {
     if (!this.converged) return this.detectStart(entry);
     this.pending.push(entry);
     return this.acceptSettled();
+  }
+
+  snapshot(): LossValleyState<T> {
+    return { recent: [...this.recent], pending: [...this.pending], threshold: this.thresholdValue ?? null, dead: this.isDead };
+  }
+
+  restore(state: LossValleyState<T>): void {
+    this.recent = [...state.recent];
+    this.pending = [...state.pending];
+    this.thresholdValue = state.threshold ?? undefined;
+    this.isDead = state.dead;
   }
 
   /** At the end of training: the pending segments still inside the valley. */

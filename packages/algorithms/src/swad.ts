@@ -168,6 +168,84 @@ export class SwadHook implements TrainingHook {
     }
   }
 
+  /**
+   * The hook's state at a checkpoint (the trainer calls it right after onCheckpoint, when the running
+   * segment has just been closed): the last segment, the accepted sum (float64, kept exact as a
+   * float32 high part plus a float32 remainder), the valley's queued segments and its threshold.
+   * The returned tensors are new: the caller disposes them.
+   */
+  getState(): { tensors: Record<string, tf.Tensor>; scalars: Record<string, number | number[]> } {
+    const tensors: Record<string, tf.Tensor> = {};
+    const scalars: Record<string, number | number[]> = {
+      segmentStart: this.segmentStart,
+      lastStep: this.lastStep,
+      accepted: this.accepted.flatMap((a) => [a.startStep, a.endStep]),
+    };
+    const putSegment = (prefix: string, seg: Segment) => {
+      scalars[`${prefix}/steps`] = [seg.startStep, seg.endStep];
+      for (const [name, w] of seg.weights) tensors[`${prefix}/${name}`] = tf.tensor(w.values, w.shape);
+    };
+    if (this.last) putSegment('last', this.last);
+    for (const [name, sum] of this.sum) {
+      const hi = Float32Array.from(sum.values);
+      const lo = Float32Array.from(sum.values, (v, i) => v - hi[i]!);
+      tensors[`sumhi/${name}`] = tf.tensor(hi, sum.shape);
+      tensors[`sumlo/${name}`] = tf.tensor(lo, sum.shape);
+      scalars[`sumcount/${name}`] = sum.count;
+    }
+    const valley = this.valley.snapshot();
+    scalars.valley = [valley.threshold ?? NaN, valley.dead ? 1 : 0, valley.recent.length, valley.pending.length].map((v) => (Number.isNaN(v) ? -1 : v));
+    scalars.valleyHasThreshold = valley.threshold === null ? 0 : 1;
+    for (const [kind, entries] of [['recent', valley.recent], ['pending', valley.pending]] as const) {
+      entries.forEach((e, k) => {
+        putSegment(`${kind}${k}`, e.segment);
+        // JSON has no Infinity: a non-finite loss is kept as a flag.
+        scalars[`${kind}${k}/loss`] = Number.isFinite(e.loss) ? [e.loss, 0] : [0, 1];
+      });
+    }
+    return { tensors, scalars };
+  }
+
+  setState(state: { tensors: Record<string, tf.Tensor>; scalars: Record<string, number | number[]> }): void {
+    const { tensors, scalars } = state;
+    const segment = (prefix: string): Segment => {
+      const [startStep, endStep] = scalars[`${prefix}/steps`] as number[];
+      const weights: Weights = new Map();
+      for (const [key, t] of Object.entries(tensors)) {
+        if (key.startsWith(`${prefix}/`)) weights.set(key.slice(prefix.length + 1), { values: Float32Array.from(t.dataSync() as Float32Array), shape: t.shape });
+      }
+      return { startStep: startStep!, endStep: endStep!, weights };
+    };
+    this.segmentStart = scalars.segmentStart as number;
+    this.lastStep = scalars.lastStep as number;
+    const acc = (scalars.accepted as number[]) ?? [];
+    this.accepted = [];
+    for (let i = 0; i < acc.length; i += 2) this.accepted.push({ startStep: acc[i]!, endStep: acc[i + 1]! });
+    this.last = scalars['last/steps'] ? segment('last') : undefined;
+    this.sum.clear();
+    for (const [key, hi] of Object.entries(tensors)) {
+      if (!key.startsWith('sumhi/')) continue;
+      const name = key.slice('sumhi/'.length);
+      const h = hi.dataSync() as Float32Array;
+      const l = tensors[`sumlo/${name}`]!.dataSync() as Float32Array;
+      this.sum.set(name, { values: Float64Array.from(h, (v, i) => v + l[i]!), shape: hi.shape, count: scalars[`sumcount/${name}`] as number });
+    }
+    const [threshold, dead, nRecent, nPending] = scalars.valley as number[];
+    const entries = (kind: string, n: number) =>
+      Array.from({ length: n }, (_, k) => {
+        const [loss, inf] = scalars[`${kind}${k}/loss`] as number[];
+        return { segment: segment(`${kind}${k}`), loss: inf ? Infinity : loss! };
+      });
+    this.valley.restore({
+      recent: entries('recent', nRecent!),
+      pending: entries('pending', nPending!),
+      threshold: scalars.valleyHasThreshold ? threshold! : null,
+      dead: dead === 1,
+    });
+    // The running averages start afresh at the next step (a segment was just closed).
+    for (const r of this.running.values()) r.count = 0;
+  }
+
   dispose(): void {
     for (const r of this.running.values()) r.avg.dispose();
     this.running.clear();

@@ -17,7 +17,7 @@ export interface TrainingHook {
    * hook's name (for example the averaged model's accuracies).
    */
   onEnd?(network: Network, ctx: EvaluationContext): void | Record<string, unknown> | Promise<void | Record<string, unknown>>;
-  /** State to keep in checkpoints (resume). */
+  /** State to keep in checkpoints (resume). The returned tensors are new copies: the trainer disposes them. */
   getState?(): { tensors: Record<string, import('@tensorflow/tfjs-core').Tensor>; scalars: Record<string, number | number[]> };
   setState?(state: { tensors: Record<string, import('@tensorflow/tfjs-core').Tensor>; scalars: Record<string, number | number[]> }): void;
   dispose?(): void;

@@ -59,13 +59,19 @@ export function saveRunState(
   for (const p of network.params.all()) tensors[`param/${p.name}`] = p.variable;
   const algo = algorithm.getState?.() ?? { tensors: {}, scalars: {} };
   for (const [k, t] of Object.entries(algo.tensors)) tensors[`algorithm/${k}`] = t;
+  // Hooks hand over new tensors (copies of their state): disposed once written.
+  const hookTensors: tf.Tensor[] = [];
   const hookScalars = hooks.map((h, i) => {
     const st = h.getState?.();
     if (!st) return null;
-    for (const [k, t] of Object.entries(st.tensors)) tensors[`hook${i}/${k}`] = t;
+    for (const [k, t] of Object.entries(st.tensors)) {
+      tensors[`hook${i}/${k}`] = t;
+      hookTensors.push(t);
+    }
     return st.scalars;
   });
-  saveWeights(dir, tensors, {
+  try {
+    saveWeights(dir, tensors, {
     kind: RUN_STATE_FORMAT,
     step: s.step,
     configHash: s.configHash,
@@ -75,7 +81,10 @@ export function saveRunState(
     counters: { ...s.counters, bestScore: Number.isFinite(s.counters.bestScore) ? s.counters.bestScore : null },
     algorithmScalars: algo.scalars,
     hookScalars,
-  });
+    });
+  } finally {
+    tf.dispose(hookTensors);
+  }
 }
 
 function parseState(dir: string): RunState {
