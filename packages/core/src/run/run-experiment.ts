@@ -114,7 +114,11 @@ export async function runExperiment(configPath: string, opts: RunOptions): Promi
   const backend = await selectBackend(config.train.backend as BackendPreference, log);
   const parts = await resolveRunComponents(container, config, loaded.file);
   const hash = configHash(config);
-  mkdirSync(outDir, { recursive: true });
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    throw new RunError(`cannot write to output folder ${outDir}: ${(e as Error).message}`);
+  }
   const unlock = lockRunFolder(outDir, log);
   let prepared: Prepared;
   try {
