@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Network, WeightLayer } from '@qtdog/core';
-import type { Rng } from '@qtdog/core';
+import { Rng, seedHash, type Network, type ParamSet, type WeightLayer } from '@qtdog/core';
 
 /** A layer's weight as the forward pass sees it: through the network's weight transform, if any. */
 export function layerWeight(net: Network, layer: WeightLayer, training: boolean): tf.Tensor {
@@ -25,4 +24,28 @@ export function featureDropout(x: tf.Tensor2D, rate: number, rng: Rng): tf.Tenso
   const mask = new Float32Array(x.size);
   for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < keep ? 1 / keep : 0;
   return tf.mul(x, tf.tensor2d(mask, x.shape)) as tf.Tensor2D;
+}
+
+/**
+ * Dropout masks drawn from a seed and a draw counter that lives in the ParamSet as a non-trainable
+ * parameter (`dropout.draws`): checkpoints keep it, so a resumed run continues the same sequence of
+ * masks, and data-parallel workers receive it with the weights.
+ */
+export class DropoutStream {
+  private readonly draws: tf.Variable;
+
+  constructor(
+    params: ParamSet,
+    private readonly seed: number,
+    variableName: string,
+  ) {
+    this.draws = params.add({ name: 'dropout.draws', layer: 'dropout', role: 'other', trainable: false, variable: tf.variable(tf.scalar(0), false, variableName) }).variable;
+  }
+
+  apply(x: tf.Tensor2D, rate: number): tf.Tensor2D {
+    const n = this.draws.dataSync()[0]!;
+    const out = featureDropout(x, rate, new Rng(seedHash(this.seed, 'dropout', n)));
+    this.draws.assign(tf.scalar(n + 1));
+    return out;
+  }
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ParamSet, Rng, seedHash, type Network, type WeightLayer, type WeightTransform } from '@qtdog/core';
 import { batchNorm2d, PYTORCH_BN, type BatchNormParams } from './batch-norm.js';
 import { uniformFanIn, uniqueModelId } from './init.js';
-import { featureDropout, layerWeight, linearClassifier } from './linear-head.js';
+import { DropoutStream, layerWeight, linearClassifier } from './linear-head.js';
 
 export type ResNetDepth = 18 | 50;
 
@@ -59,7 +59,7 @@ export class ResNet implements Network {
   private stem!: ConvLayer;
   private readonly stages: Block[][] = [];
   private readonly bn = new Map<string, BatchNormParams>();
-  private readonly dropoutRng: Rng;
+  private readonly dropoutStream?: DropoutStream;
 
   constructor(
     inputShape: readonly [number, number, number],
@@ -75,8 +75,8 @@ export class ResNet implements Network {
     this.freezeBN = options.freezeBN;
     this.dropout = options.dropout;
     const rng = new Rng(seed);
-    this.dropoutRng = new Rng(seedHash(seed, 'dropout'));
     const id = uniqueModelId(this.name);
+    if (this.dropout > 0) this.dropoutStream = new DropoutStream(this.params, seed, `${id}/dropout.draws`);
     const variable = (name: string, value: tf.Tensor, trainable = true) => tf.variable(value, trainable, `${id}/${name}`);
 
     const conv = (name: string, cin: number, cout: number, k: number, stride: number): ConvLayer => {
@@ -174,7 +174,7 @@ export class ResNet implements Network {
         }
       }
       let features = tf.mean(h, [1, 2]) as tf.Tensor2D;
-      if (training && this.dropout > 0) features = featureDropout(features, this.dropout, this.dropoutRng);
+      if (training && this.dropoutStream) features = this.dropoutStream.apply(features, this.dropout);
       return features;
     });
   }

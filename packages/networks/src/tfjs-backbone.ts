@@ -3,7 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError, DataError, ParamSet, Rng, seedHash, type Network, type ParamRole, type WeightLayer, type WeightTransform } from '@qtdog/core';
 import { fileSystemIOHandler, modelJsonPath } from './file-io-handler.js';
 import { uniformFanIn, uniqueModelId } from './init.js';
-import { featureDropout, linearClassifier } from './linear-head.js';
+import { DropoutStream, linearClassifier } from './linear-head.js';
 
 export interface TfjsBackboneOptions {
   /** `model.json` of a TensorFlow.js layers model, or the folder holding it. */
@@ -57,7 +57,7 @@ export class TfjsBackbone implements Network {
   weightTransform: WeightTransform | null = null;
   private readonly featurizer: tfl.LayersModel;
   private readonly pool: boolean;
-  private readonly dropoutRng: Rng;
+  private readonly dropoutStream?: DropoutStream;
   /** Set during our forward pass: the training flag kernels are read with, or null outside it. */
   private forwardTraining: boolean | null = null;
 
@@ -92,7 +92,6 @@ export class TfjsBackbone implements Network {
     if (outShape.length !== 2 && outShape.length !== 4) throw new ConfigError(`${where}: the cut layer's output has rank ${outShape.length}; features need rank 2, or 4 (average-pooled)`);
     this.pool = outShape.length === 4;
     this.featureDim = outShape[outShape.length - 1] as number;
-    this.dropoutRng = new Rng(seedHash(seed, 'dropout'));
 
     for (const layer of this.featurizer.layers) {
       for (const v of layer.weights as unknown as LayerVariableLike[]) {
@@ -108,6 +107,7 @@ export class TfjsBackbone implements Network {
       }
     }
     const id = uniqueModelId(this.name);
+    if (this.o.dropout > 0) this.dropoutStream = new DropoutStream(this.params, seed, `${id}/dropout.draws`);
     const rng = new Rng(seed);
     tf.tidy(() => {
       const f = this.featureDim;
@@ -155,7 +155,7 @@ export class TfjsBackbone implements Network {
         this.forwardTraining = null;
       }
       let f = (this.pool ? tf.mean(h, [1, 2]) : h) as tf.Tensor2D;
-      if (training && this.o.dropout > 0) f = featureDropout(f, this.o.dropout, this.dropoutRng);
+      if (training && this.dropoutStream) f = this.dropoutStream.apply(f, this.o.dropout);
       return f;
     });
   }
