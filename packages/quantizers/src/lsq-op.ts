@@ -1,5 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 
+/** The fake-quantized forward value shared by every quantizer: `round(clamp(w / s, qn, qp)) * s`. */
+export function gridRound(w: tf.Tensor, s: tf.Tensor, qn: number, qp: number): tf.Tensor {
+  return tf.tidy(() => tf.mul(tf.round(tf.clipByValue(tf.div(w, s), qn, qp)), s));
+}
+
 /** Signed integer range of b bits: [-2^(b-1), 2^(b-1) - 1] (7 bits: [-64, 63]). */
 export function signedRange(bits: number): { qn: number; qp: number } {
   return { qn: -(2 ** (bits - 1)), qp: 2 ** (bits - 1) - 1 };
@@ -15,7 +20,7 @@ export function signedRange(bits: number): { qn: number; qp: number } {
 export function lsqFakeQuantize(w: tf.Tensor, s: tf.Tensor, qn: number, qp: number, gradScale: number): tf.Tensor {
   const fn = (wIn: tf.Tensor, sIn: tf.Tensor, save: tf.GradSaveFunc) => {
     save([wIn, sIn]);
-    const value = tf.tidy(() => tf.mul(tf.round(tf.clipByValue(tf.div(wIn, sIn), qn, qp)), sIn));
+    const value = gridRound(wIn, sIn, qn, qp);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { gridRound } from './lsq-op.js';
 
 /**
  * Uniform fake quantization with a fixed (not learned) scale: `round(clamp(w / s, qn, qp)) * s`.
@@ -9,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 export function steFakeQuantize(w: tf.Tensor, s: tf.Tensor, qn: number, qp: number): tf.Tensor {
   const fn = (wIn: tf.Tensor, sIn: tf.Tensor, save: tf.GradSaveFunc) => {
     save([wIn, sIn]);
-    const value = tf.tidy(() => tf.mul(tf.round(tf.clipByValue(tf.div(wIn, sIn), qn, qp)), sIn));
+    const value = gridRound(wIn, sIn, qn, qp);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {

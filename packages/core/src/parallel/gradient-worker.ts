@@ -11,17 +11,13 @@ import { selectBackend, type BackendPreference } from '@qtdog/engine';
 import type { Algorithm, Minibatch } from '../api/algorithm.js';
 import type { Network } from '../api/network.js';
 import type { Quantizer } from '../api/quantizer.js';
-import { loadPluginModules } from '../plugins/load-plugins.js';
+import { isContainerModule, loadPluginModules } from '../plugins/load-plugins.js';
 import { bindRunComponents, createPluginContainer } from '../run/run-container.js';
 import { AlgorithmToken, NetworkToken, QuantizerToken } from '../tokens.js';
 import type { ParamValues, WorkerInit, WorkerReply, WorkerRequest } from './protocol.js';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
-
-function isContainerModule(v: unknown): v is ContainerModule {
-  return typeof v === 'object' && v !== null && typeof (v as { registry?: unknown }).registry === 'function' && 'id' in v;
-}
 
 async function setup(): Promise<{ network: Network; algorithm: Algorithm; quantizer?: Quantizer }> {
   const modules: ContainerModule[] = [];

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import type { ContainerModule } from 'inversify';
 import { ConfigError } from '../errors.js';
 
-function isContainerModule(v: unknown): v is ContainerModule {
+export function isContainerModule(v: unknown): v is ContainerModule {
   // Duck-typed: a plugin package may bring its own copy of inversify.
   return typeof v === 'object' && v !== null && typeof (v as { registry?: unknown }).registry === 'function' && 'id' in v;
 }
