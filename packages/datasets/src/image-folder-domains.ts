@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
+import { extname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { DataError, definePlugin, Rng, seedHash, type Batch, type DomainDataset, type EnvironmentData } from '@qtdog/core';
 import { decodeResizedRgb, readImageSize } from './image-decoder.js';
@@ -59,7 +59,11 @@ class ImageReader {
   }
 
   corrupt(path: string, err: unknown): DataError {
-    return new DataError(`corrupt image ${path}: ${(err as Error).message ?? String(err)}`, { cause: err });
+    // libvips's own text is sometimes just "Unknown error" (its error buffer is shared between
+    // decoding threads), so the message names the format it failed to decode itself.
+    const ext = extname(path).slice(1).toLowerCase();
+    const format = ext === 'jpg' || ext === 'jpeg' ? 'JPEG' : ext.toUpperCase() || 'image';
+    return new DataError(`corrupt image ${path}: cannot decode the ${format} data (${(err as Error).message ?? String(err)})`, { cause: err });
   }
 }
 
