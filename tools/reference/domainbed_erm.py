@@ -67,13 +67,17 @@ def main():
     ap.add_argument("--freq", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU is at hand (same model, faster)")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     meta, envs = load(a.dump)
     test = meta["testEnvs"]
     train = [i for i in range(len(envs)) if i not in test]
-    model = MnistCnn(meta["inputShape"][2], meta["numClasses"])
+    dev = torch.device(a.device)
+    for e in envs:
+        e["x"], e["y"] = e["x"].to(dev), e["y"].to(dev)
+    model = MnistCnn(meta["inputShape"][2], meta["numClasses"]).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr, weight_decay=0)
     g = torch.Generator().manual_seed(a.seed)
     best, best_val, t0, step_time = None, -1, time.time(), 0.0
@@ -81,7 +85,7 @@ def main():
         # DomainBed's InfiniteDataLoader samples with replacement.
         xs, ys = [], []
         for i in train:
-            idx = envs[i]["in"][torch.randint(len(envs[i]["in"]), (a.batch,), generator=g)]
+            idx = envs[i]["in"][torch.randint(len(envs[i]["in"]), (a.batch,), generator=g)].to(dev)
             xs.append(envs[i]["x"][idx])
             ys.append(envs[i]["y"][idx])
         s0 = time.time()
@@ -93,14 +97,14 @@ def main():
         if step % a.freq == 0 or step == a.steps - 1:
             rec = {"step": step, "loss": loss.item(), "wallTime": time.time() - t0}
             for i, e in enumerate(envs):
-                rec[f"env{i}_in_acc"] = accuracy(model, e["x"][e["in"]], e["y"][e["in"]])
-                rec[f"env{i}_out_acc"] = accuracy(model, e["x"][e["out"]], e["y"][e["out"]])
+                rec[f"env{i}_in_acc"] = accuracy(model, e["x"][e["in"].to(dev)], e["y"][e["in"].to(dev)])
+                rec[f"env{i}_out_acc"] = accuracy(model, e["x"][e["out"].to(dev)], e["y"][e["out"].to(dev)])
             val = sum(rec[f"env{i}_out_acc"] for i in train) / len(train)
             if val > best_val:
                 best_val, best = val, rec
             print(json.dumps(rec), flush=True)
     summary = {"selected_step": best["step"], "test_acc_selected": [best[f"env{t}_in_acc"] for t in test],
-               "wall_time_s": time.time() - t0, "mean_step_ms": 1000 * step_time / a.steps, "threads": a.threads}
+               "wall_time_s": time.time() - t0, "mean_step_ms": 1000 * step_time / a.steps, "threads": a.threads, "device": a.device}
     print(json.dumps({"summary": summary}), flush=True)
 
 
