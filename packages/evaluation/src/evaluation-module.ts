@@ -2,6 +2,7 @@ import { pluginModule } from '@qtdog/core';
 import { compressionPlugin } from './evaluators/compression.js';
 import { flatnessPlugin } from './evaluators/flatness.js';
 import { localLauncherPlugin } from './launchers/local.js';
+import { slurmLauncherPlugin } from './launchers/slurm.js';
 import { leaveOneOutPlugin } from './selection/leave-one-out.js';
 import { oraclePlugin } from './selection/oracle.js';
 import { trainingDomainPlugin } from './selection/training-domain.js';
@@ -14,4 +15,5 @@ export const evaluationModule = pluginModule('@qtdog/evaluation', [
   flatnessPlugin,
   compressionPlugin,
   localLauncherPlugin,
+  slurmLauncherPlugin,
 ]);

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
+import { parse as parseYaml } from 'yaml';
 import { RunError } from '@qtdog/core';
+import { sweepStatus } from '@qtdog/evaluation';
 import { builtinModules } from '../builtin-modules.js';
 import { runSweep, type SweepResult } from '../sweep/run-sweep.js';
 
@@ -8,6 +10,21 @@ export interface SweepCommandOptions {
   dryRun?: boolean;
   jobs?: string;
   out?: string;
+  launcher?: string;
+  launcherOption?: string[];
+  wait?: boolean;
+}
+
+/** `key=value` pairs of --launcher-option; values read as YAML scalars (numbers, booleans, lists). */
+function launcherOptions(pairs: string[] = [], wait?: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new RunError(`--launcher-option: expected key=value, found '${p}'`);
+    out[p.slice(0, eq)] = parseYaml(p.slice(eq + 1));
+  }
+  if (wait) out.wait = true;
+  return out;
 }
 
 function jobsTable(r: SweepResult): string {
@@ -22,10 +39,24 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions): Pro
     jobs = Number(opts.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new RunError(`--jobs: expected a positive integer, found '${opts.jobs}'`);
   }
-  const r = await runSweep(file, { modules: builtinModules(), out: opts.out, jobs, dryRun: opts.dryRun, log: (m) => process.stderr.write(`${m}\n`) });
+  const r = await runSweep(file, {
+    modules: builtinModules(),
+    out: opts.out,
+    jobs,
+    dryRun: opts.dryRun,
+    launcher: opts.launcher,
+    launcherOptions: launcherOptions(opts.launcherOption, opts.wait),
+    log: (m) => process.stderr.write(`${m}\n`),
+  });
   const done = r.jobs.filter((j) => j.status === 'done').length;
   if (opts.dryRun) {
     process.stdout.write(`${jobsTable(r)}\n${r.jobs.length} jobs (${done} done, ${r.jobs.length - done} to run, ${r.parallelism} at a time); output folder ${r.outDir}\n`);
+    return;
+  }
+  const pending = r.jobs.length - done;
+  if (pending > 0 && r.outcomes.length === 0) {
+    // A queue launcher (slurm without wait) only submitted the jobs.
+    process.stdout.write(`sweep ${r.name}: ${pending} jobs submitted to the ${r.launcher} launcher, ${done} already done; follow them with: qtdog sweep status ${r.outDir}\n`);
     return;
   }
   const failed = r.outcomes.filter((o) => !o.ok);
@@ -38,14 +69,36 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions): Pro
   }
 }
 
-/** Adds `qtdog sweep` to the program. */
+/** `qtdog sweep status <dir>`: a table of the jobs and a count of each state; failed ones name their logs. */
+export function sweepStatusCommand(dir: string): void {
+  const s = sweepStatus(dir);
+  const table = new Table({ head: ['job', 'label', 'dataset', 'test envs', 'trial', 'draw', 'state', 'detail'], style: { head: [], border: [] } });
+  for (const j of s.jobs) table.push([j.info.id, j.info.label, j.info.dataset, j.info.testEnvs.join(','), String(j.info.trialSeed), String(j.info.draw), j.state, j.detail]);
+  const c = s.counts;
+  let text = `${table.toString()}\nsweep ${s.name}: ${s.jobs.length} jobs: ${c.done} done, ${c.running} running, ${c.pending} pending, ${c.failed} failed\n`;
+  const failed = s.jobs.filter((j) => j.state === 'failed');
+  if (failed.length > 0) {
+    text += `failed jobs' logs:\n${failed.map((j) => `  ${j.info.id}: ${j.log}${j.slurmLog ? ` (Slurm: ${j.slurmLog})` : ''}`).join('\n')}\n`;
+  }
+  process.stdout.write(text);
+}
+
+/** Adds `qtdog sweep` (and `qtdog sweep status`) to the program. */
 export function registerSweepCommand(program: Command): void {
-  program
+  const sweep = program
     .command('sweep')
     .description('run every job of a sweep file (algorithms x quantizers x datasets x test envs x hparam draws x trials); finished jobs are skipped')
     .argument('<sweep>', 'sweep file (YAML or JSON; docs/sweeps.md)')
     .option('--dry-run', 'list the jobs and whether each is done, run nothing')
     .option('-j, --jobs <n>', 'jobs at the same time (default: the launcher\'s, local: the number of cores)')
     .option('-o, --out <dir>', 'sweep folder (default: the sweep file\'s output:, else runs/sweeps/<name>)')
+    .option('--launcher <name>', 'launcher plugin instead of the sweep file\'s (local, slurm, ...; qtdog list launcher)')
+    .option('--launcher-option <key=value>', 'a launcher option over the sweep file\'s (repeatable), e.g. partition=gpu', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--wait', 'with a queue launcher (slurm): wait for the jobs and report each')
     .action(async (file: string, opts: SweepCommandOptions) => sweepCommand(file, opts));
+  sweep
+    .command('status')
+    .description('jobs of a sweep folder: done, running, pending, failed (from the folders, and from Slurm for submitted jobs)')
+    .argument('<sweep-dir>', 'the sweep folder (with sweep.json)')
+    .action((dir: string) => sweepStatusCommand(dir));
 }

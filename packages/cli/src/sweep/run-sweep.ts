@@ -14,8 +14,12 @@ export interface SweepOptions {
   modules: ContainerModule[];
   /** Output folder (default: the sweep file's output:, else runs/sweeps/<file name>). */
   out?: string;
-  /** Jobs at the same time (overrides the launcher's own setting). */
+  /** Jobs at the same time (overrides the launcher's own setting; a queue launcher's throttle). */
   jobs?: number;
+  /** Launcher type instead of the sweep file's (e.g. 'slurm'). */
+  launcher?: string;
+  /** Launcher options over the sweep file's (e.g. { partition: 'gpu', wait: true }). */
+  launcherOptions?: Record<string, unknown>;
   dryRun?: boolean;
   /** The built CLI each job runs (default: @qtdog/cli's dist/bin.js). */
   cliPath?: string;
@@ -38,6 +42,8 @@ export interface SweepResult {
   /** Outcomes of the jobs run now (none on a dry run). */
   outcomes: JobOutcome[];
   parallelism: number;
+  /** The launcher's name. */
+  launcher: string;
 }
 
 /** The built CLI: `<@qtdog/cli>/dist/bin.js`, found through Node's module resolution. */
@@ -76,11 +82,20 @@ export async function runSweep(path: string, opts: SweepOptions): Promise<SweepR
     return { ...j, dir, status: existsSync(join(dir, 'done')) ? 'done' : 'pending' };
   });
 
-  const { type: launcherType, ...launcherOptions } = loaded.sweep.launcher;
-  const section = resolveSection(registry, 'launcher', { type: launcherType, ...launcherOptions, ...(opts.jobs ? { jobs: opts.jobs } : {}) }, ['launcher'], path);
-  const launcherDef = registry.get('launcher', launcherType);
+  // --launcher picks another launcher type: the file's launcher options then apply only if of that type.
+  const { type: fileType, ...fileOptions } = loaded.sweep.launcher;
+  const launcherType = opts.launcher ?? fileType;
+  const launcherDef = registry.get('launcher', launcherType, opts.launcher ? '--launcher' : `${path}: launcher.type`);
+  const launcherOptions: Record<string, unknown> = { ...(launcherType === fileType ? fileOptions : {}), ...opts.launcherOptions };
+  if (opts.jobs) {
+    // --jobs: the local launcher's `jobs`, a queue launcher's throttle.
+    const shape = (launcherDef.options as { shape?: Record<string, unknown> }).shape ?? {};
+    launcherOptions['jobs' in shape || !('throttle' in shape) ? 'jobs' : 'throttle'] = opts.jobs;
+  }
+  const from = Object.keys(opts.launcherOptions ?? {}).length > 0 ? `${path} with --launcher-option` : path;
+  const section = resolveSection(registry, 'launcher', { type: launcherType, ...launcherOptions }, ['launcher'], from);
   const launcher = (await launcherDef.create(section.options, { container, seed: 0, baseDir: loaded.baseDir, log })) as Launcher;
-  const result: SweepResult = { name, outDir, jobs, outcomes: [], parallelism: launcher.parallelism };
+  const result: SweepResult = { name, outDir, jobs, outcomes: [], parallelism: launcher.parallelism, launcher: launcher.name };
   if (opts.dryRun) return result;
 
   const manifest: SweepManifest = {
@@ -95,14 +110,15 @@ export async function runSweep(path: string, opts: SweepOptions): Promise<SweepR
 
   const pending = jobs.filter((j) => j.status === 'pending');
   // Each job already keeps a core busy; data-parallel threads inside jobs would only contend.
-  const oneWorker = Math.min(launcher.parallelism, pending.length) > 1;
+  // A cluster launcher knows each job's own CPUs instead.
+  const workers = launcher.workersPerJob ?? (Math.min(launcher.parallelism, pending.length) > 1 ? 1 : undefined);
   const cli = opts.cliPath ?? defaultCliPath();
   if (!existsSync(cli)) throw new RunError(`the qtdog CLI is not built (${cli} is missing); run \`npm run build\` first`);
   const launchJobs: LaunchJob[] = pending.map((j) => {
     // A folder without `done` holds a failed or interrupted attempt: `qtdog run` resumes it from its
     // last checkpoint (or starts afresh), and its folder lock keeps a second launch off it.
     mkdirSync(j.dir, { recursive: true });
-    const config = oneWorker ? { ...j.config, train: { ...j.config.train, workers: 1 } } : j.config;
+    const config = workers !== undefined ? { ...j.config, train: { ...j.config.train, workers } } : j.config;
     const { config: _c, dir: _d, status: _s, ...info } = j;
     writeFileSync(join(j.dir, 'config.yaml'), `# qtdog sweep ${name}, job ${j.id}\n${stringify(config)}`);
     writeFileSync(join(j.dir, 'job.json'), JSON.stringify(info, null, 2) + '\n');
@@ -116,11 +132,17 @@ export async function runSweep(path: string, opts: SweepOptions): Promise<SweepR
     };
   });
   const done = jobs.length - pending.length;
-  log(`sweep ${name}: ${jobs.length} jobs, ${done} already done (skipped), ${pending.length} to run, ${launcher.parallelism} at a time (${launcher.name} launcher); output in ${outDir}`);
+  const atOnce = Number.isFinite(launcher.parallelism) ? `${launcher.parallelism} at a time` : 'as the scheduler allows';
+  log(`sweep ${name}: ${jobs.length} jobs, ${done} already done (skipped), ${pending.length} to run, ${atOnce} (${launcher.name} launcher); output in ${outDir}`);
   if (pending.length === 0) return result;
-  const progress = createSweepProgress(pending.length, launcher.parallelism, opts.progressStream, (opts.progressIntervalSec ?? 5) * 1000);
+  const slots = Math.min(launcher.parallelism, pending.length);
+  const progress = createSweepProgress(pending.length, slots, opts.progressStream, (opts.progressIntervalSec ?? 5) * 1000);
   try {
-    result.outcomes = await launcher.launch(launchJobs, { onStart: (j) => progress.start(j), onFinish: (o) => progress.finish(o) });
+    result.outcomes = await launcher.launch(
+      launchJobs,
+      { onStart: (j) => progress.start(j), onFinish: (o) => progress.finish(o) },
+      { sweepDir: outDir, name, log },
+    );
   } finally {
     progress.stop();
   }

@@ -26,13 +26,26 @@ export interface LaunchListener {
   onFinish?(outcome: JobOutcome): void;
 }
 
+/** Where a launch belongs: the sweep folder and name (for scripts and records a launcher keeps). */
+export interface LaunchContext {
+  sweepDir: string;
+  name: string;
+  log?: (m: string) => void;
+}
+
 /**
  * Runs a sweep's jobs somewhere (this machine's processes now; a cluster later). A failed job never
  * stops the others: its outcome says so and the launch goes on.
  */
 export interface Launcher {
   readonly name: string;
-  /** How many jobs run at the same time. */
+  /** How many jobs run at the same time (Infinity: the scheduler decides). */
   readonly parallelism: number;
-  launch(jobs: readonly LaunchJob[], listener?: LaunchListener): Promise<JobOutcome[]>;
+  /** Data-parallel threads each job may use; unset: 1 when jobs share this machine, else the config's. */
+  readonly workersPerJob?: number;
+  /**
+   * Runs the jobs. A launcher that only submits them (a cluster queue without `wait`) returns no
+   * outcomes; `qtdog sweep status` follows them then.
+   */
+  launch(jobs: readonly LaunchJob[], listener?: LaunchListener, context?: LaunchContext): Promise<JobOutcome[]>;
 }
