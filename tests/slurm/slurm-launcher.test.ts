@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSubmissions } from '@qtdog/evaluation';
-import { qtdog, ROOT, tempDir } from '../helpers';
+import { qtdogAsync as qtdog, ROOT, tempDir } from '../helpers';
 import { slurmUnavailable, startSlurm, type SlurmCluster } from './slurm-cluster';
 
 const unavailable = slurmUnavailable();
@@ -67,7 +67,7 @@ describe.skipIf(unavailable !== undefined)('slurm launcher on a real Slurm', () 
     const file = sweepFile(dir, 3, 4);
     const out = join(dir, 'out');
     // Throttled to one task at a time, so the last task is still pending when it is cancelled.
-    const submit = qtdog(['sweep', file, '--out', out, '--launcher-option', 'throttle=1']);
+    const submit = await qtdog(['sweep', file, '--out', out, '--launcher-option', 'throttle=1']);
     expect(submit.code, submit.stderr).toBe(0);
     expect(submit.stderr).toMatch(/submitted Slurm array job (\d+) \(3 tasks, at most 1 at once\)/);
     expect(submit.stdout).toMatch(/3 jobs submitted to the slurm launcher/);
@@ -82,7 +82,7 @@ describe.skipIf(unavailable !== undefined)('slurm launcher on a real Slurm', () 
     await until('the other two tasks to end', () => squeueCount() === 0 || first!.tasks.slice(0, 2).every((t) => existsSync(join(out, t.id, 'done'))), 240);
     await until('the queue to drain', () => spawnSync('squeue', ['-h', '-r', '-t', 'PD,R,CG'], { encoding: 'utf8' }).stdout.trim() === '', 120);
 
-    const status = qtdog(['sweep', 'status', out]);
+    const status = await qtdog(['sweep', 'status', out]);
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/3 jobs: 2 done, 0 running, 0 pending, 1 failed/);
     // A task cancelled while pending leaves no record in the controller (and this cluster keeps no
@@ -93,7 +93,7 @@ describe.skipIf(unavailable !== undefined)('slurm launcher on a real Slurm', () 
     expect(status.stdout).toContain(`${cancelled.id}: ${join(out, cancelled.id, 'log.txt')} (Slurm: ${cancelled.slurmLog})`);
     const finished = first!.tasks.slice(0, 2).map((t) => statSync(join(out, t.id, 'results.jsonl')).mtimeMs);
 
-    const again = qtdog(['sweep', file, '--out', out, '--wait']);
+    const again = await qtdog(['sweep', file, '--out', out, '--wait']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/3 jobs, 2 already done \(skipped\), 1 to run/);
     const subs = readSubmissions(out);
@@ -107,14 +107,14 @@ describe.skipIf(unavailable !== undefined)('slurm launcher on a real Slurm', () 
     }
     // The finished jobs were not run again.
     expect(first!.tasks.slice(0, 2).map((t) => statSync(join(out, t.id, 'results.jsonl')).mtimeMs)).toEqual(finished);
-    expect(qtdog(['sweep', 'status', out]).stdout).toMatch(/3 jobs: 3 done, 0 running, 0 pending, 0 failed/);
+    expect((await qtdog(['sweep', 'status', out])).stdout).toMatch(/3 jobs: 3 done, 0 running, 0 pending, 0 failed/);
   }, 600_000);
 
   it('resumes a task cancelled mid-run from its last checkpoint', async () => {
     const dir = tempDir('qtdog-slurm-resume-');
     const file = sweepFile(dir, 1, 400);
     const out = join(dir, 'out');
-    expect(qtdog(['sweep', file, '--out', out]).code).toBe(0);
+    expect((await qtdog(['sweep', file, '--out', out])).code).toBe(0);
     const [sub] = readSubmissions(out);
     const job = join(out, sub!.tasks[0]!.id);
     // Cancel once the run has written two checkpoints' results.
@@ -123,7 +123,7 @@ describe.skipIf(unavailable !== undefined)('slurm launcher on a real Slurm', () 
     await until('the task to end', () => spawnSync('squeue', ['-h', '-r', '-t', 'PD,R,CG'], { encoding: 'utf8' }).stdout.trim() === '', 60);
     expect(existsSync(join(job, 'done'))).toBe(false);
 
-    const again = qtdog(['sweep', file, '--out', out, '--wait']);
+    const again = await qtdog(['sweep', file, '--out', out, '--wait']);
     expect(again.code, again.stderr).toBe(0);
     expect(existsSync(join(job, 'done'))).toBe(true);
     const log = readFileSync(join(job, 'log.txt'), 'utf8');
