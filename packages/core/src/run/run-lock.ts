@@ -19,7 +19,8 @@ function slurmId(): string | undefined {
   return `${job}:${process.env.SLURM_ARRAY_TASK_ID ?? ''}`;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this machine with this pid exists (EPERM: it does, owned by another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -58,7 +59,7 @@ export function lockRunFolder(outDir: string, log: (m: string) => void): () => v
     }
     const stale =
       !held ||
-      (held.host === me.host && !alive(held.pid)) ||
+      (held.host === me.host && !processAlive(held.pid)) ||
       (held.slurm !== undefined && held.slurm === me.slurm);
     if (!stale) {
       throw new RunError(`${outDir} is being trained by process ${held!.pid} on ${held!.host} (since ${held!.started}); remove ${path} if that process is gone`);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { RunError } from '@qtdog/core';
+import { processAlive, RunError } from '@qtdog/core';
 import type { SweepJobInfo, SweepManifest } from '../report/sweep-manifest.js';
 import { querySlurmTasks, type SlurmTaskState } from './slurm-query.js';
 import { readSubmissions } from './slurm-submissions.js';
@@ -29,22 +29,13 @@ export interface SweepStatus {
 
 const RUNNING = new Set(['RUNNING', 'COMPLETING', 'CONFIGURING', 'STAGE_OUT', 'SIGNALING', 'RESIZING']);
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** A run folder's lock, when a live process (here) or another machine holds it. */
 function lockHolder(dir: string): string | undefined {
   const path = join(dir, '.qtdog-lock');
   if (!existsSync(path)) return undefined;
   try {
     const l = JSON.parse(readFileSync(path, 'utf8')) as { host: string; pid: number };
-    if (l.host === hostname()) return pidAlive(l.pid) ? `pid ${l.pid}` : undefined;
+    if (l.host === hostname()) return processAlive(l.pid) ? `pid ${l.pid}` : undefined;
     return `${l.host} pid ${l.pid}`;
   } catch {
     return undefined;
