@@ -85,8 +85,8 @@ describe('examples/custom-plugin: LabelSmoothingERM + SevenSegmentDigits + LSQ (
     expect(manifest.tensors.map((t: { name: string }) => t.name).filter((n: string) => n.endsWith('.lsq_step'))).toEqual(
       [1, 2, 3, 4].map((i) => `featurizer.conv${i}.lsq_step`),
     );
-    // The run exports as packed 7-bit weights (config.json names ./index.mjs: --base-dir says relative to what).
-    const exported = qtdog(['export', out, '--checkpoint', 'last', '--base-dir', EXAMPLE]);
+    // The run exports as packed 7-bit weights; its source.json says ./index.mjs is relative to the example's folder.
+    const exported = qtdog(['export', out, '--checkpoint', 'last']);
     expect(exported.code, exported.stderr).toBe(0);
     for (let i = 1; i <= 4; i++) expect(exported.stdout).toContain(`featurizer.conv${i}.weight (${bits} bits)`);
     expect(exported.stdout).toMatch(/ratio [34]\.\d\dx/);

@@ -14,6 +14,9 @@ import { readResults } from '../results/results-writer.js';
 import { bindRunComponents, createPluginContainer, resolveRunComponents } from './run-container.js';
 import { LOCK_FILE, lockRunFolder } from './run-lock.js';
 
+/** The run folder's record of the config file it was started from (`{ configFile, baseDir }`). */
+export const RUN_SOURCE_FILE = 'source.json';
+
 export interface RunOptions {
   /** ContainerModules of the installed qtdog packages (the CLI passes all of them). */
   modules: ContainerModule[];
@@ -128,6 +131,9 @@ export async function runExperiment(configPath: string, opts: RunOptions): Promi
     throw e;
   }
   writeFileSync(join(outDir, 'config.json'), JSON.stringify(config, null, 2));
+  // Where the config came from, so tools that rebuild the run (export, ensemble) resolve its relative
+  // paths (plugins:, dataDir) as the run did. Kept out of config.json, whose hash decides resuming.
+  writeFileSync(join(outDir, RUN_SOURCE_FILE), JSON.stringify({ configFile: resolve(loaded.file), baseDir: resolve(loaded.baseDir) }, null, 2));
   const requested = config.train.workers === 'auto' ? availableParallelism() : config.train.workers;
   let algorithm: Algorithm = parts.algorithm;
   let dp: DataParallelAlgorithm | undefined;

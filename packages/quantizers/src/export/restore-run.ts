@@ -12,6 +12,7 @@ import {
   loadWeights,
   NetworkToken,
   QuantizerToken,
+  RUN_SOURCE_FILE,
   validateRunConfig,
   type DomainDataset,
   type Network,
@@ -30,7 +31,7 @@ export interface RestoreOptions {
   checkpoint?: CheckpointName;
   /**
    * Folder the run's config file was in: its relative paths (`plugins:`, a dataset's `dataDir`)
-   * resolve against it. config.json does not record it; default: the current folder.
+   * resolve against it. Default: the folder the run recorded in its source.json, else the current folder.
    */
   baseDir?: string;
   log?: (m: string) => void;
@@ -48,6 +49,16 @@ export interface RestoredRun {
   network: Network;
   quantizer?: Quantizer;
   dispose(): void;
+}
+
+/** The config folder a run recorded (source.json), if it did and that folder still exists. */
+function recordedBaseDir(runDir: string): string | undefined {
+  try {
+    const { baseDir } = JSON.parse(readFileSync(join(runDir, RUN_SOURCE_FILE), 'utf8')) as { baseDir?: string };
+    return baseDir && existsSync(baseDir) ? baseDir : undefined;
+  } catch {
+    return undefined; // runs from before source.json, or a torn file: the caller's default applies
+  }
 }
 
 /** Reads a run folder's resolved config (config.json). */
@@ -91,7 +102,7 @@ export async function restoreRun(runDir: string, opts: RestoreOptions): Promise<
   const log = opts.log ?? (() => {});
   const resolved = readRunConfig(dir);
   const file = join(dir, 'config.json');
-  const baseDir = resolve(opts.baseDir ?? process.cwd());
+  const baseDir = resolve(opts.baseDir ?? recordedBaseDir(dir) ?? process.cwd());
   const loaded = { config: validateRunConfig(unresolveConfig(resolved), file), file, baseDir };
   let extra: PluginModules;
   try {
