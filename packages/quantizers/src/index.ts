@@ -6,6 +6,7 @@ export * from './uniform-op.js';
 export * from './minmax-quantizer.js';
 export * from './weight-noise.js';
 export * from './integer-weights.js';
+export * from './layer-quantizer.js';
 export * from './bit-pack.js';
 export * from './quantizers-module.js';
 export * from './export/export-format.js';

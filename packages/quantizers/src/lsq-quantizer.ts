@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { choice, definePlugin, NetworkToken, type Network, type Param, type WeightLayer } from '@qtdog/core';
-import { integerCodes, type IntegerQuantizer, type IntegerWeights } from './integer-weights.js';
-import { selectLayers } from './layer-patterns.js';
+import { LayerQuantizer } from './layer-quantizer.js';
 import { IntegerQuantizerOptions } from './quantizer-options.js';
-import { initStepSize, lsqFakeQuantize, signedRange } from './lsq-op.js';
+import { initStepSize, lsqFakeQuantize } from './lsq-op.js';
 
 export const LsqOptions = IntegerQuantizerOptions;
 export type LsqOptions = z.output<typeof LsqOptions>;
@@ -14,24 +13,9 @@ export type LsqOptions = z.output<typeof LsqOptions>;
  * selected layers switch to fake-quantized weights with a learned step size per output channel. The
  * step sizes join the network's ParamSet, so the optimizer trains weights and step sizes together.
  */
-export class LsqQuantizer implements IntegerQuantizer {
+export class LsqQuantizer extends LayerQuantizer<LsqOptions> {
   readonly name = 'LSQ';
-  active = false;
-  readonly layers: string[];
-  private readonly targets: WeightLayer[];
   private readonly steps = new Map<string, Param>();
-
-  constructor(
-    network: Network,
-    readonly options: LsqOptions,
-  ) {
-    this.targets = selectLayers(network, options.layers, 'quantizer');
-    this.layers = this.targets.map((l) => l.name);
-  }
-
-  get bits(): number {
-    return this.options.bits;
-  }
 
   onStep(step: number, network: Network): void {
     if (this.active || step < this.options.startStep) return;
@@ -40,7 +24,7 @@ export class LsqQuantizer implements IntegerQuantizer {
 
   /** Initialises step sizes from the current weights and installs the fake-quantizing transform. */
   activate(network: Network): void {
-    const { qn, qp } = signedRange(this.options.bits);
+    const { qn, qp } = this.range;
     for (const layer of this.targets) {
       const w = network.params.get(layer.weight).variable;
       const s = initStepSize(w, qp, this.options.perChannel);
@@ -68,24 +52,8 @@ export class LsqQuantizer implements IntegerQuantizer {
     return this.steps.get(layer)?.variable;
   }
 
-  integerWeights(network: Network): IntegerWeights[] {
-    if (!this.active) return [];
-    const { qn, qp } = signedRange(this.options.bits);
-    return this.targets.map((layer) => {
-      const w = network.params.get(layer.weight).variable;
-      const s = this.steps.get(layer.name)!.variable;
-      return {
-        layer: layer.name,
-        weight: layer.weight,
-        bits: this.options.bits,
-        qn,
-        qp,
-        shape: w.shape,
-        codes: integerCodes(w, s, qn, qp),
-        scaleShape: s.shape,
-        scales: Float32Array.from(s.dataSync() as Float32Array),
-      };
-    });
+  protected scaleOf(layer: WeightLayer): tf.Tensor {
+    return tf.clone(this.steps.get(layer.name)!.variable);
   }
 }
 

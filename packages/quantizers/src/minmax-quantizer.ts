@@ -1,10 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { choice, definePlugin, NetworkToken, type Network, type Param, type WeightLayer } from '@qtdog/core';
-import { integerCodes, type IntegerQuantizer, type IntegerWeights } from './integer-weights.js';
-import { selectLayers } from './layer-patterns.js';
+import { LayerQuantizer } from './layer-quantizer.js';
 import { IntegerQuantizerOptions } from './quantizer-options.js';
-import { signedRange } from './lsq-op.js';
 import { maxAbs, rangeToScale, steFakeQuantize } from './uniform-op.js';
 
 export const MinMaxOptions = IntegerQuantizerOptions.extend({
@@ -22,25 +20,10 @@ export type MinMaxOptions = z.output<typeof MinMaxOptions>;
  * learned besides the weights; the EMA ranges, when used, are non-trainable parameters of the
  * network, so checkpoints and data-parallel workers carry them.
  */
-export class MinMaxQuantizer implements IntegerQuantizer {
+export class MinMaxQuantizer extends LayerQuantizer<MinMaxOptions> {
   readonly name = 'MinMax';
-  active = false;
-  readonly layers: string[];
-  private readonly targets: WeightLayer[];
   private readonly ranges = new Map<string, Param>();
   private lastStep = -1;
-
-  constructor(
-    network: Network,
-    readonly options: MinMaxOptions,
-  ) {
-    this.targets = selectLayers(network, options.layers, 'quantizer');
-    this.layers = this.targets.map((l) => l.name);
-  }
-
-  get bits(): number {
-    return this.options.bits;
-  }
 
   onStep(step: number, network: Network): void {
     if (step < this.options.startStep) return;
@@ -51,7 +34,7 @@ export class MinMaxQuantizer implements IntegerQuantizer {
 
   /** Installs the fake-quantizing transform (and the EMA ranges, initialised from the weights). */
   activate(network: Network): void {
-    const { qn, qp } = signedRange(this.options.bits);
+    const { qn, qp } = this.range;
     if (this.options.range === 'ema') {
       for (const layer of this.targets) {
         const w = network.params.get(layer.weight).variable;
@@ -70,7 +53,7 @@ export class MinMaxQuantizer implements IntegerQuantizer {
     const names = new Set(this.layers);
     network.weightTransform = (layer, weight) => {
       if (!names.has(layer.name)) return weight;
-      return steFakeQuantize(weight, this.scale(layer.name, weight), qn, qp);
+      return steFakeQuantize(weight, this.scaleOf(layer, weight), qn, qp);
     };
     this.active = true;
   }
@@ -84,31 +67,10 @@ export class MinMaxQuantizer implements IntegerQuantizer {
     }
   }
 
-  private scale(layer: string, weight: tf.Tensor): tf.Tensor {
-    const { qp } = signedRange(this.options.bits);
-    return tf.tidy(() => rangeToScale(this.ranges.get(layer)?.variable ?? maxAbs(weight, this.options.perChannel), qp));
-  }
-
-  integerWeights(network: Network): IntegerWeights[] {
-    if (!this.active) return [];
-    const { qn, qp } = signedRange(this.options.bits);
-    return this.targets.map((layer) => {
-      const w = network.params.get(layer.weight).variable;
-      const s = this.scale(layer.name, w);
-      const out: IntegerWeights = {
-        layer: layer.name,
-        weight: layer.weight,
-        bits: this.options.bits,
-        qn,
-        qp,
-        shape: w.shape,
-        codes: integerCodes(w, s, qn, qp),
-        scaleShape: s.shape,
-        scales: Float32Array.from(s.dataSync() as Float32Array),
-      };
-      s.dispose();
-      return out;
-    });
+  /** s = range / qp, from the EMA range or the weight's current max |w|. */
+  protected scaleOf(layer: WeightLayer, weight: tf.Tensor): tf.Tensor {
+    const { qp } = this.range;
+    return tf.tidy(() => rangeToScale(this.ranges.get(layer.name)?.variable ?? maxAbs(weight, this.options.perChannel), qp));
   }
 }
 
