@@ -1,10 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, seedHash, type Network, type ParamSet, type WeightLayer } from '@qtdog/core';
+import { Rng, seedHash, type ActivationSite, type Network, type ParamSet, type WeightLayer } from '@qtdog/core';
 
 /** A layer's weight as the forward pass sees it: through the network's weight transform, if any. */
 export function layerWeight(net: Network, layer: WeightLayer, training: boolean): tf.Tensor {
   const w = net.params.get(layer.weight).variable;
   return net.weightTransform ? net.weightTransform(layer, w, training) : w;
+}
+
+/** The activations at a site, through the network's activation transform when one is installed. */
+export function siteActivation(net: Network, site: ActivationSite, x: tf.Tensor, training: boolean): tf.Tensor {
+  return net.activationTransform ? net.activationTransform(site, x, training) : x;
 }
 
 /**

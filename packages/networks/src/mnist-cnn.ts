@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ParamSet, Rng, type Network, type WeightLayer, type WeightTransform } from '@qtdog/core';
+import { ParamSet, Rng, type ActivationSite, type ActivationTransform, type Network, type WeightLayer, type WeightTransform } from '@qtdog/core';
 import { groupNorm } from '@qtdog/engine';
 import { uniformFanIn, uniqueModelId } from './init.js';
-import { layerWeight, linearClassifier } from './linear-head.js';
+import { layerWeight, linearClassifier, siteActivation } from './linear-head.js';
 
 interface ConvSpec {
   name: string;
@@ -23,6 +23,9 @@ export class MnistCnn implements Network {
   readonly featureDim = 128;
   readonly layers: WeightLayer[];
   weightTransform: WeightTransform | null = null;
+  /** The four ReLU outputs (each then goes through GroupNorm into the next layer). */
+  readonly activationSites: ActivationSite[] = [1, 2, 3, 4].map((i) => ({ name: `featurizer.relu${i}`, unsigned: true }));
+  activationTransform: ActivationTransform | null = null;
   private readonly convs: ConvSpec[];
 
   constructor(
@@ -67,6 +70,7 @@ export class MnistCnn implements Network {
         const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 1], [1, 1], [0, 0]];
         h = tf.conv2d(h, w, c.stride, pad);
         h = tf.relu(tf.add(h, this.params.get(`${c.name}.bias`).variable)) as tf.Tensor4D;
+        h = siteActivation(this, this.activationSites[i]!, h, training) as tf.Tensor4D;
         h = groupNorm(
           h,
           this.groups,

@@ -2,6 +2,7 @@ export * from './layer-patterns.js';
 export * from './quantizer-options.js';
 export * from './lsq-op.js';
 export * from './lsq-quantizer.js';
+export * from './lsq-activations.js';
 export * from './uniform-op.js';
 export * from './minmax-quantizer.js';
 export * from './weight-noise.js';

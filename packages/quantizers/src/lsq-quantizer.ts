@@ -3,9 +3,15 @@ import { z } from 'zod';
 import { choice, definePlugin, NetworkToken, type Network, type Param, type WeightLayer } from '@qtdog/core';
 import { LayerQuantizer } from './layer-quantizer.js';
 import { IntegerQuantizerOptions } from './quantizer-options.js';
+import { LsqActivations } from './lsq-activations.js';
 import { initStepSize, lsqFakeQuantize } from './lsq-op.js';
 
-export const LsqOptions = IntegerQuantizerOptions;
+export const LsqOptions = IntegerQuantizerOptions.extend({
+  /** Also fake-quantize activations at the network's activation sites (LSQ, unsigned after ReLU); QT-DoG quantizes weights only. */
+  quantizeActivations: z.boolean().default(false),
+  /** Bits of the quantized activations. */
+  activationBits: z.number().int().min(2).max(8).default(8),
+});
 export type LsqOptions = z.output<typeof LsqOptions>;
 
 /**
@@ -16,6 +22,13 @@ export type LsqOptions = z.output<typeof LsqOptions>;
 export class LsqQuantizer extends LayerQuantizer<LsqOptions> {
   readonly name = 'LSQ';
   private readonly steps = new Map<string, Param>();
+  /** Activation quantization, when `quantizeActivations` is on. */
+  readonly activations?: LsqActivations;
+
+  constructor(network: Network, options: LsqOptions) {
+    super(network, options);
+    if (options.quantizeActivations) this.activations = new LsqActivations(LsqActivations.sitesOf(network), options.activationBits);
+  }
 
   onStep(step: number, network: Network): void {
     if (this.active || step < this.options.startStep) return;
@@ -44,6 +57,7 @@ export class LsqQuantizer extends LayerQuantizer<LsqOptions> {
       if (!step) return weight;
       return lsqFakeQuantize(weight, step.variable, qn, qp, scales.get(layer.name)!);
     };
+    this.activations?.install(network);
     this.active = true;
   }
 

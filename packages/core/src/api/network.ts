@@ -79,6 +79,18 @@ export interface WeightLayer {
  */
 export type WeightTransform = (layer: WeightLayer, weight: tf.Tensor, training: boolean) => tf.Tensor;
 
+/**
+ * A point of the forward pass whose activations a quantizer may replace: the output of a ReLU
+ * (`unsigned`: every value >= 0), as LSQ quantizes the inputs of the layers that follow.
+ */
+export interface ActivationSite {
+  readonly name: string;
+  readonly unsigned: boolean;
+}
+
+/** Rewrites the activations at a site (activation fake quantization); differentiable like WeightTransform. */
+export type ActivationTransform = (site: ActivationSite, x: tf.Tensor, training: boolean) => tf.Tensor;
+
 /** A network split into featurizer and classifier, as DomainBed does. */
 export interface Network {
   readonly name: string;
@@ -89,6 +101,10 @@ export interface Network {
   readonly layers: readonly WeightLayer[];
   /** Installed by a quantizer; null = full precision. */
   weightTransform: WeightTransform | null;
+  /** Where activations may be quantized, in forward order; none declared = not supported. */
+  readonly activationSites?: readonly ActivationSite[];
+  /** Installed by a quantizer that quantizes activations; null or absent = full precision. */
+  activationTransform?: ActivationTransform | null;
   featurize(x: tf.Tensor4D, training: boolean): tf.Tensor2D;
   classify(features: tf.Tensor2D, training: boolean): tf.Tensor2D;
   /** classify(featurize(x)). */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { createPluginContainer, DataError, RunContextToken, type Network, type Quantizer, type RunContext } from '@qtdog/core';
+import { createPluginContainer, DataError, RunContextToken, RunError, type Network, type Quantizer, type RunContext } from '@qtdog/core';
 import { networksModule } from '@qtdog/networks';
 import { isIntegerQuantizer } from '../integer-weights.js';
 import {
@@ -25,6 +25,10 @@ import { toLayersModel, writeLayersModel } from './tfjs-export.js';
  * sizes, ranges) are not stored apart: the scales are all a loader needs.
  */
 export function modelExportTensors(network: Network, quantizer: Quantizer | undefined, float32 = false): ExportTensor[] {
+  if (network.activationTransform) {
+    // The formats hold weights only: a loader could not reproduce the quantized activations.
+    throw new RunError('export: this model also quantizes its activations (LSQ quantizeActivations), which the export formats do not store yet; evaluate or ensemble the run folder instead');
+  }
   const ints = !float32 && isIntegerQuantizer(quantizer) ? quantizer.integerWeights(network) : [];
   const intByWeight = new Map(ints.map((w) => [w.weight, w]));
   const layerByWeight = new Map(network.layers.map((l) => [l.weight, l]));
