@@ -65,7 +65,7 @@ describe('examples/custom-plugin: LabelSmoothingERM + SevenSegmentDigits + LSQ (
       testEnvs: [2],
     });
     expect(saved.network.type).toBe('MNIST_CNN');
-    expect(saved.quantizer).toEqual({ type: 'LSQ', options: { bits: 7, startStep: config.quantizer.startStep, perChannel: true } });
+    expect(saved.quantizer).toEqual({ type: 'LSQ', options: { bits: 7, startStep: config.quantizer.startStep, perChannel: true, quantizeActivations: false, activationBits: 8 } });
     // Every results line carries the same config.
     expect((records.at(-1)!.config as { algorithm: { type: string } }).algorithm.type).toBe('LabelSmoothingERM');
   });
