@@ -22,11 +22,20 @@ function config(workers: number): string {
 }
 
 /** Starts `qtdog run` and SIGKILLs it after `ms`; resolves when the process is gone. */
-function runAndKill(cfg: string, out: string, ms: number): Promise<void> {
+/**
+ * Launches the run and SIGKILLs it `delayMs` after `ready()` first holds (polled every 20 ms), so
+ * kills land at chosen points of progress whatever the machine's speed.
+ */
+function runAndKill(cfg: string, out: string, ready: () => boolean, delayMs: number): Promise<void> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, 'packages/cli/dist/bin.js'), 'run', cfg, '--out', out], { stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    let timer: NodeJS.Timeout | undefined;
+    const poll = setInterval(() => {
+      if (timer || !ready()) return;
+      timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+    }, 20);
     child.on('exit', () => {
+      clearInterval(poll);
       clearTimeout(timer);
       resolve();
     });
@@ -50,13 +59,22 @@ describe('kill -9 at random moments, then resume', () => {
       const out = tempDir();
       const rng = new Rng(workers);
       const resumedFrom: number[] = [];
-      // Kill times spread over the run (start-up, steps, evaluations, checkpoint writes); every launch
-      // resumes from whatever the previous one left.
-      for (let attempt = 0; attempt < 12 && !existsSync(join(out, 'done')); attempt++) {
+      // Kills spread over the run: one during start-up, then a random 0-400 ms after the 3rd, 6th and
+      // 9th checkpoint lines (mid-step, mid-evaluation or mid-checkpoint-write); every launch resumes
+      // from whatever the previous one left.
+      const lineCount = () => readResults(join(out, 'results.jsonl')).length;
+      const kills: Array<[() => boolean, number]> = [
+        [() => true, Math.round(duration * 0.1 * rng.next())],
+        ...[3, 6, 9].map((n): [() => boolean, number] => [() => lineCount() >= n, Math.round(400 * rng.next())]),
+      ];
+      for (const [ready, delay] of kills) {
+        if (existsSync(join(out, 'done'))) break;
         const lines = readResults(join(out, 'results.jsonl'));
         if (lines.length > 0) resumedFrom.push(lines[lines.length - 1]!.step as number);
-        await runAndKill(cfg, out, Math.round(duration * (0.15 + 0.3 * rng.next())));
+        await runAndKill(cfg, out, ready, delay);
       }
+      const left = readResults(join(out, 'results.jsonl'));
+      if (left.length > 0 && !existsSync(join(out, 'done'))) resumedFrom.push(left[left.length - 1]!.step as number);
       if (!existsSync(join(out, 'done'))) expect(qtdog(['run', cfg, '--out', out]).code).toBe(0);
       console.log(`workers ${workers}: clean run ${duration} ms; relaunched with checkpoints up to steps ${resumedFrom.join(', ')}`);
       // It really was interrupted mid-run and resumed more than once.
