@@ -6,10 +6,12 @@ import { spawn, spawnSync } from 'node:child_process';
 export const ROOT = resolve(__dirname, '..');
 export const fixtureConfig = (name: string) => join(ROOT, 'tests/fixtures/configs', name);
 export const tempDir = (prefix = 'qtdog-test-') => mkdtempSync(join(tmpdir(), prefix));
+/** The built command line (npm test builds the packages first). */
+const CLI = join(ROOT, 'packages/cli/dist/bin.js');
 
 /** Runs the built `qtdog` command (npm test builds the packages first). */
 export function qtdog(args: string[], cwd = ROOT): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'packages/cli/dist/bin.js'), ...args], { cwd, encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 300_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -37,4 +39,4 @@ export function runAsync(cmd: string, args: string[], opts: { cwd?: string; env?
 }
 
 /** The built `qtdog` command, asynchronously (for commands that run for a while). */
-export const qtdogAsync = (args: string[], cwd = ROOT) => runAsync(process.execPath, [join(ROOT, 'packages/cli/dist/bin.js'), ...args], { cwd });
+export const qtdogAsync = (args: string[], cwd = ROOT) => runAsync(process.execPath, [CLI, ...args], { cwd });

@@ -26,18 +26,20 @@ async function project(name: string, packages: string[]): Promise<string> {
   return dir;
 }
 
-/** Script printing what a run returned, through `import` (.mjs) or `require` (.cjs). */
-function runnerScript(kind: 'mjs' | 'cjs', modulesFrom: string, modulesExpr: string): string {
-  const load =
-    kind === 'mjs'
-      ? `import { runExperiment } from '@qtdog/core';\nimport * as m from '${modulesFrom}';\n`
-      : `const { runExperiment } = require('@qtdog/core');\nconst m = require('${modulesFrom}');\n`;
+/**
+ * Script printing what a run returned, through `import` (.mjs) or `require` (.cjs): `imports` maps
+ * package names to the names taken from them, `modulesExpr` builds the ContainerModule list.
+ */
+function runnerScript(kind: 'mjs' | 'cjs', imports: Record<string, string[]>, modulesExpr: string): string {
+  const load = Object.entries({ '@qtdog/core': ['runExperiment'], ...imports })
+    .map(([pkg, names]) => (kind === 'mjs' ? `import { ${names.join(', ')} } from '${pkg}';` : `const { ${names.join(', ')} } = require('${pkg}');`))
+    .join('\n');
   const body = `(async () => {
   const r = await runExperiment(process.argv[2], { modules: ${modulesExpr}, outDir: process.argv[3] });
   const test = r.testEnvs.map((t) => r.last['env' + t + '_in_acc']);
   console.log(JSON.stringify({ steps: r.steps, checkpoints: r.records.length, test }));
 })().catch((e) => { console.error(e); process.exit(1); });\n`;
-  return load + body;
+  return `${load}\n${body}`;
 }
 
 const lastJson = (out: string) => JSON.parse(out.trim().split('\n').at(-1)!);
@@ -74,8 +76,8 @@ describe('packed packages installed outside the monorepo', () => {
     expect(list.code, list.out).toBe(0);
     expect(list.stdout).toContain('"LSQ"');
 
-    writeFileSync(join(dir, 'run.mjs'), runnerScript('mjs', '@qtdog/cli', 'm.builtinModules()'));
-    writeFileSync(join(dir, 'run.cjs'), runnerScript('cjs', '@qtdog/cli', 'm.builtinModules()'));
+    writeFileSync(join(dir, 'run.mjs'), runnerScript('mjs', { '@qtdog/cli': ['builtinModules'] }, 'builtinModules()'));
+    writeFileSync(join(dir, 'run.cjs'), runnerScript('cjs', { '@qtdog/cli': ['builtinModules'] }, 'builtinModules()'));
     for (const script of ['run.mjs', 'run.cjs']) {
       const r = await sh(process.execPath, [script, 'config.yaml', `run-${script.replace('.', '-')}`], dir);
       expect(r.code, r.out).toBe(0);
@@ -105,14 +107,8 @@ describe('packed packages installed outside the monorepo', () => {
         '',
       ].join('\n'),
     );
-    const modules = '[m.networksModule, require_or_import_quantizers]';
     for (const kind of ['mjs', 'cjs'] as const) {
-      let script = runnerScript(kind, '@qtdog/networks', modules);
-      script =
-        kind === 'mjs'
-          ? script.replace("import * as m from '@qtdog/networks';", "import * as m from '@qtdog/networks';\nimport { quantizersModule } from '@qtdog/quantizers';")
-          : script.replace("const m = require('@qtdog/networks');", "const m = require('@qtdog/networks');\nconst { quantizersModule } = require('@qtdog/quantizers');");
-      script = script.replace('require_or_import_quantizers', 'quantizersModule');
+      const script = runnerScript(kind, { '@qtdog/networks': ['networksModule'], '@qtdog/quantizers': ['quantizersModule'] }, '[networksModule, quantizersModule]');
       writeFileSync(join(dir, `run.${kind}`), script);
       const r = await sh(process.execPath, [`run.${kind}`, 'config.yaml', `run-${kind}`], dir);
       expect(r.code, r.out).toBe(0);

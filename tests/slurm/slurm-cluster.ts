@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from '@qtdog/core';
 
 export interface SlurmCluster {
   dir: string;
@@ -37,15 +38,6 @@ function readPid(file: string): number | undefined {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -146,7 +138,7 @@ export async function startSlurm(): Promise<SlurmCluster> {
     conf,
     stop: async () => {
       stop();
-      for (let i = 0; i < 40 && pids.some(alive); i++) await sleep(250);
+      for (let i = 0; i < 40 && pids.some(processAlive); i++) await sleep(250);
     },
   };
 }

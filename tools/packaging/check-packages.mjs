@@ -15,9 +15,9 @@ const out = outArg > 0 ? resolve(process.argv[outArg + 1]) : mkdtempSync(join(tm
 const attw = join(root, 'node_modules/.bin/attw');
 
 /** Packs one package directory into `out`; returns the tarball's path. */
-export function pack(dir, dest = out) {
-  const r = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dest], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
-  return join(dest, r[0].filename);
+function pack(dir) {
+  const r = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', out], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  return join(out, r[0].filename);
 }
 
 let problems = 0;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { RunError, type ActivationSite, type Network, type Param } from '@qtdog/core';
-import { lsqFakeQuantize } from './lsq-op.js';
+import { lsqFakeQuantize, signedRange } from './lsq-op.js';
 
 /** Unsigned range of b bits: [0, 2^b - 1] (8 bits: [0, 255]), for activations after a ReLU. */
 export function unsignedRange(bits: number): { qn: number; qp: number } {
@@ -35,7 +35,7 @@ export class LsqActivations {
   }
 
   private range(site: ActivationSite): { qn: number; qp: number } {
-    return site.unsigned ? unsignedRange(this.bits) : { qn: -(2 ** (this.bits - 1)), qp: 2 ** (this.bits - 1) - 1 };
+    return site.unsigned ? unsignedRange(this.bits) : signedRange(this.bits);
   }
 
   /** Adds the step sizes to the network and installs the activation transform. */

@@ -64,6 +64,15 @@ function run(cmd: string, args: string[]): string | undefined {
   }
 }
 
+/** A lookup of one task's state that asks Slurm once per array job, for a pass over many jobs. */
+export function taskStateLookup(query: (arrayId: string) => Map<number, SlurmTaskState> = querySlurmTasks): (arrayId: string, index: number) => SlurmTaskState | undefined {
+  const queried = new Map<string, Map<number, SlurmTaskState>>();
+  return (arrayId, index) => {
+    if (!queried.has(arrayId)) queried.set(arrayId, query(arrayId));
+    return queried.get(arrayId)!.get(index);
+  };
+}
+
 /**
  * The tasks of one array job: from the controller (`scontrol`, which keeps ended jobs for
  * MinJobAge), then from accounting (`sacct`, where the cluster keeps it) for tasks the controller

@@ -16,6 +16,20 @@ export function writeSubmission(sweepDir: string, s: SlurmSubmission): void {
   writeFileSync(join(sweepDir, SLURM_DIR, `submission-${s.arrayId}.json`), JSON.stringify(s, null, 2) + '\n');
 }
 
+/** Where a sweep job ran last under Slurm: the array task of the newest submission that holds it. */
+export interface SubmittedTask {
+  arrayId: string;
+  index: number;
+  slurmLog: string;
+}
+
+/** Each job's newest array task, by job id (later submissions take over from earlier ones). */
+export function newestTasks(sweepDir: string): Map<string, SubmittedTask> {
+  const byJob = new Map<string, SubmittedTask>();
+  for (const s of readSubmissions(sweepDir)) for (const t of s.tasks) byJob.set(t.id, { arrayId: s.arrayId, index: t.index, slurmLog: t.slurmLog });
+  return byJob;
+}
+
 /** Every submission of a sweep folder, oldest first (by submission time). */
 export function readSubmissions(sweepDir: string): SlurmSubmission[] {
   const dir = join(sweepDir, SLURM_DIR);

@@ -4,8 +4,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { definePlugin, RunError } from '@qtdog/core';
 import type { JobOutcome, LaunchContext, LaunchJob, Launcher, LaunchListener } from './launcher.js';
-import { querySlurmTasks, type SlurmTaskState } from './slurm-query.js';
-import { readSubmissions, SLURM_DIR, writeSubmission, type SlurmSubmission } from './slurm-submissions.js';
+import { querySlurmTasks, taskStateLookup, type SlurmTaskState } from './slurm-query.js';
+import { newestTasks, SLURM_DIR, writeSubmission, type SlurmSubmission } from './slurm-submissions.js';
 
 export const SlurmLauncherOptions = z.object({
   /** `--partition`; the cluster's default when left out. */
@@ -40,13 +40,10 @@ export function shellQuote(word: string): string {
 
 /** Sweep jobs whose newest Slurm task is still pending or running. */
 function activeJobIds(sweepDir: string): Set<string> {
-  const newest = new Map<string, { arrayId: string; index: number }>();
-  for (const s of readSubmissions(sweepDir)) for (const t of s.tasks) newest.set(t.id, { arrayId: s.arrayId, index: t.index });
-  const states = new Map<string, Map<number, SlurmTaskState>>();
+  const stateOf = taskStateLookup();
   const active = new Set<string>();
-  for (const [id, t] of newest) {
-    if (!states.has(t.arrayId)) states.set(t.arrayId, querySlurmTasks(t.arrayId));
-    const s = states.get(t.arrayId)!.get(t.index);
+  for (const [id, t] of newestTasks(sweepDir)) {
+    const s = stateOf(t.arrayId, t.index);
     if (s && !s.finished) active.add(id);
   }
   return active;
@@ -144,9 +141,11 @@ export class SlurmLauncher implements Launcher {
       for (const [i, job] of jobs.entries()) {
         if (outcomes[i]) continue;
         const s: SlurmTaskState | undefined = states.get(i);
-        const ended = s ? s.finished : existsSync(job.doneFile);
+        const done = existsSync(job.doneFile);
+        // A task Slurm no longer lists while it lists its siblings was cancelled while pending.
+        const ended = s ? s.finished : done || states.size > 0;
         if (!ended) continue;
-        const ok = existsSync(job.doneFile) && (s?.state ?? 'COMPLETED') === 'COMPLETED';
+        const ok = done && (s?.state ?? 'COMPLETED') === 'COMPLETED';
         outcomes[i] = { job, ok, exitCode: s?.exitCode ?? (ok ? 0 : null), signal: s && !ok ? s.state : null, seconds: (Date.now() - started) / 1000 };
         listener.onFinish?.(outcomes[i]!);
       }

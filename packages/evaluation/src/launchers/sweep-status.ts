@@ -3,8 +3,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { processAlive, RunError } from '@qtdog/core';
 import type { SweepJobInfo, SweepManifest } from '../report/sweep-manifest.js';
-import { querySlurmTasks, type SlurmTaskState } from './slurm-query.js';
-import { readSubmissions } from './slurm-submissions.js';
+import { querySlurmTasks, taskStateLookup, type SlurmTaskState } from './slurm-query.js';
+import { newestTasks } from './slurm-submissions.js';
 
 export type JobState = 'done' | 'running' | 'pending' | 'failed';
 
@@ -51,14 +51,8 @@ export function sweepStatus(dir: string, query: (arrayId: string) => Map<number,
   const manifestPath = join(dir, 'sweep.json');
   if (!existsSync(manifestPath)) throw new RunError(`${dir} is not a sweep folder (no sweep.json; \`qtdog sweep\` writes it when it starts)`);
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as SweepManifest;
-  const submissions = readSubmissions(dir);
-  const byJob = new Map<string, { arrayId: string; index: number; slurmLog: string }>();
-  for (const s of submissions) for (const t of s.tasks) byJob.set(t.id, { arrayId: s.arrayId, index: t.index, slurmLog: t.slurmLog });
-  const queried = new Map<string, Map<number, SlurmTaskState>>();
-  const slurmState = (arrayId: string, index: number) => {
-    if (!queried.has(arrayId)) queried.set(arrayId, query(arrayId));
-    return queried.get(arrayId)!.get(index);
-  };
+  const byJob = newestTasks(dir);
+  const slurmState = taskStateLookup(query);
 
   const jobs = manifest.jobs.map((info): JobStatus => {
     const jobDir = join(dir, info.id);
