@@ -15,6 +15,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // A TMPDIR per test file, removed when it ends (tests/setup/temp-dirs.ts).
+    setupFiles: ['tests/setup/temp-dirs.ts'],
     reporters: ['default'],
   },
 });
