@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createPluginContainer, loadConfigFile, readResults, type ResolvedRunConfig } from '@qtdog/core';
+import { createPluginContainer, loadConfigFile, readResults, resolveRunConfig, type ResolvedRunConfig } from '@qtdog/core';
 import { builtinModules } from '@qtdog/cli';
 import { runSweep } from '../../packages/cli/src/sweep/run-sweep';
 import { jobId, toRunConfigDoc } from '../../packages/cli/src/sweep/expand';
@@ -186,5 +186,32 @@ describe('configs/sweeps/rmnist-qtdog-vs-erm.yaml', () => {
     expect(new Set(jobs.map((j) => j.trialSeed))).toEqual(new Set([0, 1, 2]));
     expect(jobs.length).toBe(4 * 2 * 3);
     for (const j of jobs.filter((x) => x.label.endsWith('QT-DoG'))) expect(j.config.quantizer).toMatchObject({ type: 'LSQ', bits: 7, perChannel: true });
+  });
+});
+
+describe('configs/sweeps/zoo-rmnist.yaml and zoo-cmnist.yaml (issue 4\'s table)', () => {
+  const { registry } = createPluginContainer(builtinModules());
+  const algorithms = registry.names('algorithm');
+
+  it('zoo-rmnist: one job per algorithm, each the very run of configs/rmnist-<algorithm>.yaml', async () => {
+    const { jobs } = await dryRun(join(ROOT, 'configs/sweeps/zoo-rmnist.yaml'));
+    expect(jobs.map((j) => j.label).sort()).toEqual([...algorithms].sort());
+    for (const j of jobs) {
+      const file = join(ROOT, `configs/rmnist-${j.label.toLowerCase()}.yaml`);
+      const loaded = loadConfigFile(file);
+      const single = toRunConfigDoc(resolveRunConfig(loaded.config, registry, loaded.file), []);
+      // Same hash: a run of the single config can stand in for the sweep's job, and the reverse.
+      expect(jobId(single, []), j.label).toBe(j.id);
+    }
+  });
+
+  it('zoo-cmnist: the same algorithms on ColoredMNIST, test environment 2 (-90%)', async () => {
+    const { jobs } = await dryRun(join(ROOT, 'configs/sweeps/zoo-cmnist.yaml'));
+    expect(jobs.map((j) => j.label).sort()).toEqual([...algorithms].sort());
+    for (const j of jobs) {
+      expect(j.config.dataset).toMatchObject({ type: 'ColoredMNIST', testEnvs: [2] });
+      expect(j.config.train).toMatchObject({ steps: 1001, checkpointFreq: 100 });
+      expect(j.config.algorithm).toMatchObject({ type: j.label, lr: 1e-3, batchSize: 32 });
+    }
   });
 });
