@@ -81,6 +81,9 @@ describe('kill -9 at random moments, then resume', () => {
       expect(new Set(resumedFrom.filter((s) => s > 0 && s < 40)).size).toBeGreaterThanOrEqual(2);
       const resumed = readResults(join(out, 'results.jsonl'));
       expect(resumed.map(numbers)).toEqual(reference.map(numbers));
+      // The last launch resumed: once restored, it holds no more tensors than the uninterrupted run
+      // (the loaded checkpoint's copies are freed), in the main thread and in each worker.
+      for (const k of ['numTensors', 'workerNumTensors']) expect(resumed.at(-1)![k], k).toBe(reference.at(-1)![k]);
     }, 240_000);
   }
 });

@@ -38,6 +38,7 @@ export interface Algorithm {
   computeGradients?(minibatches: Minibatch[], step: number): GradientResult;
   applyGradients?(grads: Record<string, tf.Tensor>, step: number): void;
   getState?(): AlgorithmState;
+  /** Restores from a checkpoint. Copy what you keep: the trainer disposes `state`'s tensors afterwards. */
   setState?(state: AlgorithmState): void;
   dispose?(): void;
 }

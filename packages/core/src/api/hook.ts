@@ -19,6 +19,7 @@ export interface TrainingHook {
   onEnd?(network: Network, ctx: EvaluationContext): void | Record<string, unknown> | Promise<void | Record<string, unknown>>;
   /** State to keep in checkpoints (resume). The returned tensors are new copies: the trainer disposes them. */
   getState?(): { tensors: Record<string, import('@tensorflow/tfjs-core').Tensor>; scalars: Record<string, number | number[]> };
+  /** Restores from a checkpoint. Copy what you keep: the trainer disposes the state's tensors afterwards. */
   setState?(state: { tensors: Record<string, import('@tensorflow/tfjs-core').Tensor>; scalars: Record<string, number | number[]> }): void;
   dispose?(): void;
 }

@@ -14,7 +14,7 @@ import { seedHash } from '../math/rng.js';
 import { ResultsWriter } from '../results/results-writer.js';
 import { saveWeights } from '../results/weights-file.js';
 import { evaluateAccuracy } from './evaluate.js';
-import { restoreRunState, saveRunState, type RunState, type TrainerCounters } from './run-state.js';
+import { disposeRunState, restoreRunState, saveRunState, type RunState, type TrainerCounters } from './run-state.js';
 import { InfiniteSampler } from './sampler.js';
 import { splitEnvironment, type Split } from './splits.js';
 
@@ -43,7 +43,10 @@ export interface TrainerOptions {
   workers?: number;
   /** Largest live tensor count in a worker thread, if any (recorded in results). */
   workerNumTensors?: () => number;
-  /** Continue from this saved state (its results.jsonl lines up to `resume.step` are kept). */
+  /**
+   * Continue from this saved state (its results.jsonl lines up to `resume.step` are kept). The
+   * trainer disposes the state's tensors once restored.
+   */
   resume?: { state: RunState; records: Record<string, unknown>[] };
   log?: (msg: string) => void;
   onProgress?: (p: Progress) => void;
@@ -137,6 +140,9 @@ export class Trainer {
     const resume = this.o.resume;
     if (resume) {
       restoreRunState(resume.state, network, algorithm, quantizer, hooks);
+      // Everything restored holds copies (variables assigned, setState copies): free the loaded
+      // tensors now, or a resumed run carries a second set of weights and optimizer moments to its end.
+      disposeRunState(resume.state);
       resume.state.samplers.forEach((s, k) => samplers[k]!.setState(s));
       resume.state.envReads.forEach((n, i) => {
         if (n !== null && envs[i] && envs[i]!.readCount !== undefined) envs[i]!.readCount = n;
