@@ -116,7 +116,7 @@ if (opts.list) {
 
 const P = opts.quick
   ? { reps: 1, warmup: 1, steps: 2, resnetSteps: 1, evalBatches: 1, ceilingReps: 1, pipelineBatches: 2 }
-  : { reps: 3, warmup: 2, steps: 5, resnetSteps: 3, evalBatches: 2, ceilingReps: 3, pipelineBatches: 10 };
+  : { reps: 3, warmup: 2, steps: 5, resnetSteps: 3, evalBatches: 2, ceilingReps: 5, pipelineBatches: 10 };
 if (opts.reps) P.reps = opts.reps;
 if (opts.steps) P.steps = P.resnetSteps = P.evalBatches = P.pipelineBatches = opts.steps;
 
