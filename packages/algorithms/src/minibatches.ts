@@ -15,7 +15,16 @@ export function poolMinibatches(minibatches: Minibatch[]): { x: tf.Tensor4D; y: 
  * the same per-domain values as DomainBed's per-domain passes, faster.
  */
 export function splitByMinibatch<T extends tf.Tensor>(pooled: T, minibatches: Minibatch[]): T[] {
-  return tf.split(pooled, minibatches.map((m) => m.x.shape[0])) as T[];
+  return splitRows(pooled, minibatches.map((m) => m.x.shape[0]));
+}
+
+/**
+ * tf.split along rows, safe to differentiate with a single part: tfjs hands the gradient of a
+ * one-output split to concat as a bare tensor, which throws "Pass at least one tensor to concat"
+ * (a single training domain: CORAL, MMD, Mixup). One part is the tensor itself.
+ */
+export function splitRows<T extends tf.Tensor>(t: T, sizes: number[]): T[] {
+  return sizes.length === 1 ? [t] : (tf.split(t, sizes) as T[]);
 }
 
 /** Cross-entropy of each minibatch's part of pooled logits, one scalar per domain. */

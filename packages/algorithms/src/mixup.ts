@@ -16,6 +16,7 @@ import {
 import { sampleBeta } from './beta-sampler.js';
 import { ERM } from './erm.js';
 import { objectiveGradients, type Objective } from './objective.js';
+import { splitRows } from './minibatches.js';
 
 /** DomainBed's random_pairs_of_minibatches: a random cyclic order of the domains, each paired with the next. */
 export function randomDomainPairs(n: number, rng: Rng): Array<[number, number]> {
@@ -35,7 +36,7 @@ export function mixupObjective(network: Network, minibatches: Minibatch[], pairs
     const mixed = pairs.map(([i, j], p) =>
       tf.add(tf.mul(rows(minibatches[i]!.x, sizes[p]!), lams[p]!), tf.mul(rows(minibatches[j]!.x, sizes[p]!), 1 - lams[p]!)),
     );
-    const logits = tf.split(network.predict(tf.concat(mixed) as tf.Tensor4D, true), sizes) as tf.Tensor2D[];
+    const logits = splitRows(network.predict(tf.concat(mixed) as tf.Tensor4D, true) as tf.Tensor2D, sizes);
     const terms = pairs.map(([i, j], p) =>
       tf.add(
         tf.mul(crossEntropy(logits[p]!, rows(minibatches[i]!.y, sizes[p]!)), lams[p]!),

@@ -108,5 +108,20 @@ describe('every registered algorithm', () => {
       quantizer?.dispose?.();
       network.dispose();
     });
+
+    // A dataset of two environments leaves one training domain: penalties over pairs of domains are
+    // then zero (as in DomainBed), not a crash.
+    it('updates with a single training domain', async () => {
+      const network = new MnistCnn(INPUT, CLASSES, 3);
+      const algorithm = await build(name, network);
+      const [one] = randomMinibatches(6);
+      for (let step = 0; step < 2; step++) {
+        const losses = await algorithm.update([one!], step);
+        for (const [k, v] of Object.entries(losses)) expect(Number.isFinite(v), `${k} = ${v}`).toBe(true);
+      }
+      tf.dispose([one!.x, one!.y]);
+      algorithm.dispose?.();
+      network.dispose();
+    });
   });
 });
