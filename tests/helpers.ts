@@ -7,7 +7,7 @@ export const ROOT = resolve(__dirname, '..');
 export const fixtureConfig = (name: string) => join(ROOT, 'tests/fixtures/configs', name);
 export const tempDir = (prefix = 'qtdog-test-') => mkdtempSync(join(tmpdir(), prefix));
 /** The built command line (npm test builds the packages first). */
-const CLI = join(ROOT, 'packages/cli/dist/bin.js');
+export const CLI = join(ROOT, 'packages/cli/dist/bin.js');
 
 /** Runs the built `qtdog` command (npm test builds the packages first). */
 export function qtdog(args: string[], cwd = ROOT): { code: number; stdout: string; stderr: string } {

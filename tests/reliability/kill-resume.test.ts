@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readResults, Rng } from '@qtdog/core';
-import { fixtureConfig, qtdog, ROOT, tempDir } from '../helpers';
+import { CLI, fixtureConfig, qtdog, tempDir } from '../helpers';
 
 function config(workers: number): string {
   const dir = tempDir('qtdog-kill-');
@@ -21,14 +21,13 @@ function config(workers: number): string {
   return p;
 }
 
-/** Starts `qtdog run` and SIGKILLs it after `ms`; resolves when the process is gone. */
 /**
  * Launches the run and SIGKILLs it `delayMs` after `ready()` first holds (polled every 20 ms), so
  * kills land at chosen points of progress whatever the machine's speed.
  */
 function runAndKill(cfg: string, out: string, ready: () => boolean, delayMs: number): Promise<void> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'packages/cli/dist/bin.js'), 'run', cfg, '--out', out], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'run', cfg, '--out', out], { stdio: 'ignore' });
     let timer: NodeJS.Timeout | undefined;
     const poll = setInterval(() => {
       if (timer || !ready()) return;

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixtureConfig, qtdog, ROOT, tempDir } from '../helpers';
+import { CLI, fixtureConfig, qtdog, tempDir } from '../helpers';
 
 function config(): string {
   const p = join(tempDir('qtdog-lock-'), 'run.yaml');
@@ -25,7 +25,7 @@ describe('run folder lock', () => {
   it('keeps a second launch off a running run, and a stale lock (process gone) is taken over', async () => {
     const cfg = config();
     const out = tempDir();
-    const first = spawn(process.execPath, [join(ROOT, 'packages/cli/dist/bin.js'), 'run', cfg, '--out', out], { stdio: 'ignore' });
+    const first = spawn(process.execPath, [CLI, 'run', cfg, '--out', out], { stdio: 'ignore' });
     const lock = join(out, '.qtdog-lock');
     for (let i = 0; i < 200 && !existsSync(lock); i++) await sleep(100);
     expect(JSON.parse(readFileSync(lock, 'utf8')).pid).toBe(first.pid);

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readResults } from '@qtdog/core';
-import { fixtureConfig, qtdog, ROOT, tempDir } from '../helpers';
+import { CLI, fixtureConfig, qtdog, tempDir } from '../helpers';
 
 function config(): string {
   const p = join(tempDir('qtdog-swad-'), 'run.yaml');
@@ -30,9 +30,8 @@ describe('SWAD resumes its weight average', () => {
     expect(reference.segments).toBeGreaterThan(0);
 
     const out = tempDir();
-    const cli = join(ROOT, 'packages/cli/dist/bin.js');
     // Run until a few checkpoints exist (the valley has started), then SIGKILL.
-    const child = spawn(process.execPath, [cli, 'run', cfg, '--out', out], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'run', cfg, '--out', out], { stdio: 'ignore' });
     for (let i = 0; i < 600; i++) {
       if (readResults(join(out, 'results.jsonl')).some((r) => (r.step as number) >= 20)) break;
       await new Promise((r) => setTimeout(r, 100));

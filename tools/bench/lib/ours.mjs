@@ -113,7 +113,7 @@ export async function timeCalls(fn, n, warmup) {
  * The measured ceiling: this thread's tf.conv2d forward throughput (GFLOP/s) on the network's
  * convolution shapes at `batch` images, padding as the networks pass it. Each distinct shape is timed
  * `reps` times after one warm-up call (XNNPACK builds its operator on the first); the whole network's
- * figure is its forward conv FLOPs over the sum of the shapes' median times.
+ * figure is its forward conv FLOPs over the sum of the shapes' fastest times.
  */
 export function convCeiling(convs, batch, reps) {
   const rows = [];
@@ -137,11 +137,11 @@ export function convCeiling(convs, batch, reps) {
     // The fastest rep: the ceiling is what the kernel can do, and a rep slowed by anything else on
     // the machine would lower it and inflate every efficiency measured against it (a median of 3
     // once gave 12 GFLOP/s at batch 32 between two 30 GFLOP/s measurements).
-    const med = Math.min(...times);
+    const best = Math.min(...times);
     const f = 2 * batch * outSize(s.h, s.k, s.stride, s.pad) * outSize(s.w, s.k, s.stride, s.pad) * s.k * s.k * s.cin * s.cout;
-    rows.push({ shape: s, ms: med, gflops: f / med / 1e6 });
+    rows.push({ shape: s, ms: best, gflops: f / best / 1e6 });
     flops += f * s.count;
-    ms += med * s.count;
+    ms += best * s.count;
   }
   return { batch, gflops: flops / ms / 1e6, ms, rows };
 }

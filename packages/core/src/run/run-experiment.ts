@@ -165,6 +165,8 @@ export async function runExperiment(configPath: string, opts: RunOptions): Promi
     return { ...summary, backend, workers: dp?.numWorkers ?? 1 };
   } finally {
     unlock();
+    // The trainer frees the loaded state once restored; this covers a failure before that (a
+    // second dispose is a no-op).
     if (prepared.resume) disposeRunState(prepared.resume.state);
     algorithm.dispose?.();
     parts.quantizer?.dispose?.();
