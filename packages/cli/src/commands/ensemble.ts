@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import Table from 'cli-table3';
+import { plainTable } from '../plain-table.js';
 import { selectBackend, type BackendPreference } from '@qtdog/engine';
 import { ensembleRuns, readRunConfig, type EnvAccuracy } from '@qtdog/quantizers';
 import { builtinModules } from '../builtin-modules.js';
@@ -28,7 +28,7 @@ export async function ensembleCommand(runDirs: string[], opts: EnsembleCommandOp
   }
   const envs = report.ensemble.accuracy;
   const pct = (a: EnvAccuracy) => `${(100 * a.acc).toFixed(2)}%`;
-  const table = new Table({ head: ['model', 'step', 'quantizer', 'size', ...envs.map((e) => `env${e.env} ${e.name}${e.test ? ' (TEST)' : ''}`)], style: { head: [], border: [] } });
+  const table = plainTable(['model', 'step', 'quantizer', 'size', ...envs.map((e) => `env${e.env} ${e.name}${e.test ? ' (TEST)' : ''}`)]);
   for (const m of report.members) {
     const q = m.quantizer ? `${m.quantizer}${m.bits ? ` ${m.bits}b` : ''}${m.quantizerActive ? '' : ' (off)'}` : '-';
     table.push([relative(process.cwd(), m.run) || '.', String(m.step), q, `${(m.packedBytes / 1024).toFixed(1)} KiB`, ...m.accuracy.map(pct)]);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import Table from 'cli-table3';
+import { plainTable } from '../plain-table.js';
 import { parse as parseYaml } from 'yaml';
 import { RunError } from '@qtdog/core';
 import { sweepStatus } from '@qtdog/evaluation';
@@ -28,7 +28,7 @@ function launcherOptions(pairs: string[] = [], wait?: boolean): Record<string, u
 }
 
 function jobsTable(r: SweepResult): string {
-  const table = new Table({ head: ['job', 'label', 'dataset', 'test envs', 'trial', 'draw', 'status'], style: { head: [], border: [] } });
+  const table = plainTable(['job', 'label', 'dataset', 'test envs', 'trial', 'draw', 'status']);
   for (const j of r.jobs) table.push([j.id, j.label, j.dataset, j.testEnvs.join(','), String(j.trialSeed), String(j.draw), j.status]);
   return table.toString();
 }
@@ -72,7 +72,7 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions): Pro
 /** `qtdog sweep status <dir>`: a table of the jobs and a count of each state; failed ones name their logs. */
 export function sweepStatusCommand(dir: string): void {
   const s = sweepStatus(dir);
-  const table = new Table({ head: ['job', 'label', 'dataset', 'test envs', 'trial', 'draw', 'state', 'detail'], style: { head: [], border: [] } });
+  const table = plainTable(['job', 'label', 'dataset', 'test envs', 'trial', 'draw', 'state', 'detail']);
   for (const j of s.jobs) table.push([j.info.id, j.info.label, j.info.dataset, j.info.testEnvs.join(','), String(j.info.trialSeed), String(j.info.draw), j.state, j.detail]);
   const c = s.counts;
   let text = `${table.toString()}\nsweep ${s.name}: ${s.jobs.length} jobs: ${c.done} done, ${c.running} running, ${c.pending} pending, ${c.failed} failed\n`;
