@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createPluginContainer, loadConfigFile, readResults, resolveRunConfig, type ResolvedRunConfig } from '@qtdog/core';
@@ -6,7 +7,7 @@ import { builtinModules } from '@qtdog/cli';
 import { runSweep } from '../../packages/cli/src/sweep/run-sweep';
 import { jobId, toRunConfigDoc } from '../../packages/cli/src/sweep/expand';
 import { SweepTally } from '../../packages/cli/src/sweep/sweep-progress';
-import { ROOT, qtdog, tempDir } from '../helpers';
+import { CLI, ROOT, qtdog, tempDir } from '../helpers';
 
 const fixture = (name: string) => join(ROOT, 'tests/evaluation/fixtures', name);
 const dryRun = (file: string, out = tempDir()) => runSweep(file, { modules: builtinModules(), out, dryRun: true });
@@ -174,6 +175,69 @@ describe('qtdog sweep and qtdog report (built CLI, tiny FixtureStripes jobs)', (
     expect(md).toMatch(/\| CrashAtStep \| X \(0\/1\) \| X \|/);
     rmSync(out, { recursive: true, force: true });
   });
+});
+
+/** Pids of live processes whose command line mentions `text` (Linux /proc). */
+function processesMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+describe('qtdog sweep told to stop (SIGTERM to the sweep process alone)', () => {
+  it('stops its running jobs too, starts no more, names what is left and exits with 143', async () => {
+    const out = tempDir();
+    const file = join(out, 'long.yaml');
+    // Three jobs that would run for hours, two at a time.
+    writeFileSync(
+      file,
+      [
+        'base:',
+        `  plugins: [${join(ROOT, 'tests/fixtures/external-plugin/index.mjs')}]`,
+        '  dataset: { type: FixtureStripes, size: 40 }',
+        '  network: { type: MNIST_CNN }',
+        '  algorithm: { batchSize: 4 }',
+        '  train: { steps: 1000000, checkpointFreq: 5, backend: wasm }',
+        'algorithms: [ERM]',
+        'testEnvs: [[2]]',
+        'trials: 3',
+      ].join('\n'),
+    );
+    const sweep = spawn(process.execPath, [CLI, 'sweep', file, '--jobs', '2', '--out', join(out, 'sweep')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    sweep.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((res) => sweep.on('close', (code) => res(code)));
+    // Wait until both running jobs have written a checkpoint line.
+    const started = () => {
+      try {
+        const jobs = (JSON.parse(readFileSync(join(out, 'sweep', 'sweep.json'), 'utf8')) as { jobs: Array<{ id: string }> }).jobs;
+        return jobs.filter((j) => existsSync(join(out, 'sweep', j.id, 'results.jsonl'))).length;
+      } catch {
+        return 0;
+      }
+    };
+    const deadline = Date.now() + 120_000;
+    while (started() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(started()).toBe(2);
+    const jobPaths = `${join(out, 'sweep')}/`; // in the jobs' command lines, not in the sweep's own
+    expect(processesMentioning(jobPaths).length).toBe(2);
+    sweep.kill('SIGTERM');
+    const code = await exited;
+
+    expect(code).toBe(143);
+    expect(stderr).toMatch(/stopped by SIGTERM after .*; it resumes from its last checkpoint/);
+    expect(stderr).toMatch(/sweep long stopped by SIGTERM: 0 jobs finished now, 2 stopped \(each resumes from its last checkpoint\), 1 not started, 0 done before; re-run the same command to go on/);
+    // No orphans: the jobs were stopped with the sweep, and the third never started.
+    expect(processesMentioning(jobPaths)).toEqual([]);
+    expect(started()).toBe(2);
+  }, 180_000);
 });
 
 describe('configs/sweeps/rmnist-qtdog-vs-erm.yaml', () => {

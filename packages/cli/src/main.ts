@@ -61,6 +61,9 @@ export async function main(argv: string[]): Promise<number> {
     if (isQtdogError(e)) {
       process.stderr.write(`qtdog: ${e.kind} error: ${e.message}\n`);
       if (verbose && e.stack) process.stderr.write(`${e.stack}\n`);
+      // An error may carry its own exit code (a sweep stopped by a signal: 128 + its number).
+      const code = (e as { exitCode?: unknown }).exitCode;
+      return typeof code === 'number' ? code : 1;
     } else {
       process.stderr.write(`qtdog: unexpected error: ${(e as Error)?.message ?? String(e)}\n`);
       process.stderr.write(verbose ? `${(e as Error)?.stack}\n` : '(run with --verbose for the stack trace)\n');

@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import type { Command } from 'commander';
 import { plainTable } from '../plain-table.js';
 import { parse as parseYaml } from 'yaml';
@@ -54,6 +55,16 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions): Pro
     return;
   }
   const pending = r.jobs.length - done;
+  const stopped = r.outcomes.filter((o) => o.interrupted);
+  if (stopped.length > 0) {
+    const signal = stopped[0]!.signal ?? 'SIGINT';
+    const finished = r.outcomes.filter((o) => o.ok).length;
+    throw new SweepInterrupted(
+      signal,
+      `sweep ${r.name} stopped by ${signal}: ${finished} jobs finished now, ${stopped.length} stopped (each resumes from its last checkpoint), ` +
+        `${pending - r.outcomes.length} not started, ${done} done before; re-run the same command to go on`,
+    );
+  }
   if (pending > 0 && r.outcomes.length === 0) {
     // A queue launcher (slurm without wait) only submitted the jobs.
     process.stdout.write(`sweep ${r.name}: ${pending} jobs submitted to the ${r.launcher} launcher, ${done} already done; follow them with: qtdog sweep status ${r.outDir}\n`);
@@ -66,6 +77,15 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions): Pro
   );
   if (failed.length > 0) {
     throw new RunError(`${failed.length} of ${r.outcomes.length} jobs failed; their logs:\n${failed.map((o) => `  ${o.job.logFile}`).join('\n')}\n(re-run the same command to retry them; finished jobs are skipped)`);
+  }
+}
+
+/** The sweep was told to stop; the exit code is the shell's for that signal (130 for Ctrl-C). */
+class SweepInterrupted extends RunError {
+  readonly exitCode: number;
+  constructor(signal: string, message: string) {
+    super(message);
+    this.exitCode = 128 + ((constants.signals as Record<string, number>)[signal] ?? 2);
   }
 }
 

@@ -59,7 +59,9 @@ export class SweepTally {
 export function createSweepProgress(total: number, parallelism: number, stream: NodeJS.WriteStream = process.stderr, intervalMs = 5000): SweepProgress {
   const tally = new SweepTally(total, parallelism);
   const failure = (o: JobOutcome) =>
-    `job ${o.job.id} (${o.job.label}) FAILED (${o.signal ? `signal ${o.signal}` : `exit code ${o.exitCode}`}) after ${formatDuration(o.seconds)}; log: ${o.job.logFile}`;
+    o.interrupted
+      ? `job ${o.job.id} (${o.job.label}) stopped by ${o.signal} after ${formatDuration(o.seconds)}; it resumes from its last checkpoint; log: ${o.job.logFile}`
+      : `job ${o.job.id} (${o.job.label}) FAILED (${o.signal ? `signal ${o.signal}` : `exit code ${o.exitCode}`}) after ${formatDuration(o.seconds)}; log: ${o.job.logFile}`;
   if (stream.isTTY) {
     const multi = new MultiBar({
       stream,

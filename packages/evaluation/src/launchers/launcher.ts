@@ -18,6 +18,8 @@ export interface JobOutcome {
   exitCode: number | null;
   signal: string | null;
   seconds: number;
+  /** The launcher stopped the job because the sweep itself was told to stop (its `signal`). */
+  interrupted?: boolean;
 }
 
 /** What a launcher tells while it works (the sweep command draws its progress view from these). */

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
@@ -20,45 +20,69 @@ export class LocalLauncher implements Launcher {
     this.parallelism = jobs === 'auto' ? availableParallelism() : jobs;
   }
 
+  /**
+   * Runs the jobs. When this process is told to stop (SIGINT, SIGTERM, SIGHUP: Ctrl-C, `kill`, a
+   * closed terminal) no further job starts, the running jobs get the same signal and are waited
+   * for, and their outcomes say `interrupted`: a job killed on its own would otherwise keep running
+   * as an orphan, and a re-launch would find its folder locked. Jobs never started have no outcome.
+   */
   async launch(jobs: readonly LaunchJob[], listener: LaunchListener = {}): Promise<JobOutcome[]> {
-    const outcomes: JobOutcome[] = new Array(jobs.length);
+    const outcomes: JobOutcome[] = [];
+    const running = new Set<ChildProcess>();
+    let stopSignal: NodeJS.Signals | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopSignal) return;
+      stopSignal = signal;
+      for (const child of running) child.kill(signal);
+    };
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const s of signals) process.on(s, onSignal);
     let next = 0;
     const worker = async () => {
-      while (next < jobs.length) {
-        const i = next++;
-        const job = jobs[i]!;
+      while (!stopSignal && next < jobs.length) {
+        const job = jobs[next++]!;
         listener.onStart?.(job);
-        const outcome = await runJob(job);
-        outcomes[i] = outcome;
+        const outcome = await runJob(job, running);
+        if (stopSignal && !outcome.ok) {
+          outcome.interrupted = true;
+          outcome.signal ??= stopSignal;
+        }
+        outcomes.push(outcome);
         listener.onFinish?.(outcome);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.parallelism, jobs.length) }, worker));
+    try {
+      await Promise.all(Array.from({ length: Math.min(this.parallelism, jobs.length) }, worker));
+    } finally {
+      for (const s of signals) process.off(s, onSignal);
+    }
     return outcomes;
   }
 }
 
 /** One child process; its output goes to the job's log. A job only succeeds if it wrote `done`. */
-function runJob(job: LaunchJob): Promise<JobOutcome> {
+function runJob(job: LaunchJob, running: Set<ChildProcess>): Promise<JobOutcome> {
   const started = Date.now();
   mkdirSync(dirname(job.logFile), { recursive: true });
   const fd = openSync(job.logFile, 'w');
   return new Promise((resolve) => {
     let settled = false;
+    let child: ChildProcess | undefined;
     const finish = (exitCode: number | null, signal: string | null) => {
       // 'error' and 'exit' can both fire for one child.
       if (settled) return;
       settled = true;
+      if (child) running.delete(child);
       closeSync(fd);
       resolve({ job, ok: exitCode === 0 && existsSync(job.doneFile), exitCode, signal, seconds: (Date.now() - started) / 1000 });
     };
-    let child;
     try {
       child = spawn(job.command, job.args, { cwd: job.cwd, stdio: ['ignore', fd, fd], env: process.env });
     } catch {
       finish(null, null);
       return;
     }
+    running.add(child);
     child.once('error', () => finish(null, null));
     child.once('exit', (code, signal) => finish(code, signal));
   });
