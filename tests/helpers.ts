@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 
 export const ROOT = resolve(__dirname, '..');
 export const fixtureConfig = (name: string) => join(ROOT, 'tests/fixtures/configs', name);
@@ -19,9 +19,14 @@ export function qtdog(args: string[], cwd = ROOT): { code: number; stdout: strin
  * Runs a command without blocking the test worker's event loop (vitest's worker RPC times out when a
  * synchronous child runs for about a minute). Never rejects: the exit code says how it ended.
  */
-export function runAsync(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runAsync(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; onSpawn?: (child: ChildProcess) => void } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolvePromise) => {
     const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    opts.onSpawn?.(child); // for tests that signal the process while it runs
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

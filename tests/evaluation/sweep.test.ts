@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createPluginContainer, loadConfigFile, readResults, resolveRunConfig, type ResolvedRunConfig } from '@qtdog/core';
@@ -7,7 +7,7 @@ import { builtinModules } from '@qtdog/cli';
 import { runSweep } from '../../packages/cli/src/sweep/run-sweep';
 import { jobId, toRunConfigDoc } from '../../packages/cli/src/sweep/expand';
 import { SweepTally } from '../../packages/cli/src/sweep/sweep-progress';
-import { CLI, ROOT, qtdog, tempDir } from '../helpers';
+import { CLI, ROOT, qtdog, runAsync, tempDir } from '../helpers';
 
 const fixture = (name: string) => join(ROOT, 'tests/evaluation/fixtures', name);
 const dryRun = (file: string, out = tempDir()) => runSweep(file, { modules: builtinModules(), out, dryRun: true });
@@ -210,10 +210,8 @@ describe('qtdog sweep told to stop (SIGTERM to the sweep process alone)', () => 
         'trials: 3',
       ].join('\n'),
     );
-    const sweep = spawn(process.execPath, [CLI, 'sweep', file, '--jobs', '2', '--out', join(out, 'sweep')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    sweep.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const exited = new Promise<number | null>((res) => sweep.on('close', (code) => res(code)));
+    let sweep: ChildProcess | undefined;
+    const exited = runAsync(process.execPath, [CLI, 'sweep', file, '--jobs', '2', '--out', join(out, 'sweep')], { onSpawn: (c) => (sweep = c) });
     // Wait until both running jobs have written a checkpoint line.
     const started = () => {
       try {
@@ -228,8 +226,8 @@ describe('qtdog sweep told to stop (SIGTERM to the sweep process alone)', () => 
     expect(started()).toBe(2);
     const jobPaths = `${join(out, 'sweep')}/`; // in the jobs' command lines, not in the sweep's own
     expect(processesMentioning(jobPaths).length).toBe(2);
-    sweep.kill('SIGTERM');
-    const code = await exited;
+    sweep!.kill('SIGTERM');
+    const { code, stderr } = await exited;
 
     expect(code).toBe(143);
     expect(stderr).toMatch(/stopped by SIGTERM after .*; it resumes from its last checkpoint/);
