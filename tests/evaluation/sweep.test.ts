@@ -102,6 +102,18 @@ describe('sweep progress', () => {
     expect(t.etaSec(10_000)).toBe(13);
     expect(t.line(10_000)).toBe('jobs 2/5: 1 done, 1 running, 1 failed, time left 13s');
   });
+
+  it('counts a job stopped by a signal apart from failures and keeps its short run out of the estimate', () => {
+    const t = new SweepTally(4, 2);
+    const job = (id: string) => ({ id, label: id, command: '', args: [], logFile: `${id}.log`, doneFile: '' });
+    t.start('a', 0);
+    t.start('b', 0);
+    t.finish({ job: job('a'), ok: true, exitCode: 0, signal: null, seconds: 20 });
+    t.finish({ job: job('b'), ok: false, exitCode: null, signal: 'SIGINT', seconds: 2, interrupted: true });
+    // Mean of finished work is 20 s (not 11 s); 2 jobs pending on 2 slots: 20 s.
+    expect(t.etaSec(20_000)).toBe(20);
+    expect(t.line(20_000)).toBe('jobs 2/4: 1 done, 0 running, 0 failed, 1 stopped, time left 20s');
+  });
 });
 
 describe('qtdog sweep and qtdog report (built CLI, tiny FixtureStripes jobs)', () => {

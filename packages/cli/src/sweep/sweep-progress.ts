@@ -8,10 +8,15 @@ export interface SweepProgress {
   stop(): void;
 }
 
-/** Counts and the time left of a running sweep (from the mean duration of the jobs finished so far). */
+/**
+ * Counts and the time left of a running sweep (from the mean duration of the jobs finished so far).
+ * A job stopped by a signal is neither done nor failed: it resumes on re-launch, so it is counted
+ * apart and its cut-short duration stays out of the estimate.
+ */
 export class SweepTally {
   done = 0;
   failed = 0;
+  stopped = 0;
   private readonly running = new Map<string, number>();
   private readonly durations: number[] = [];
 
@@ -26,9 +31,18 @@ export class SweepTally {
 
   finish(o: JobOutcome): void {
     this.running.delete(o.job.id);
+    if (o.interrupted) {
+      this.stopped++;
+      return;
+    }
     this.durations.push(o.seconds);
     if (o.ok) this.done++;
     else this.failed++;
+  }
+
+  /** Jobs that will not run again in this launch: done, failed or stopped. */
+  get finished(): number {
+    return this.done + this.failed + this.stopped;
   }
 
   get numRunning(): number {
@@ -39,7 +53,7 @@ export class SweepTally {
   etaSec(now = Date.now()): number {
     if (this.durations.length === 0) return NaN;
     const mean = this.durations.reduce((a, b) => a + b, 0) / this.durations.length;
-    const pending = this.total - this.done - this.failed - this.running.size;
+    const pending = this.total - this.finished - this.running.size;
     let work = pending * mean;
     for (const t0 of this.running.values()) work += Math.max(0, mean - (now - t0) / 1000);
     const slots = Math.max(1, Math.min(this.parallelism, pending + this.running.size));
@@ -47,8 +61,8 @@ export class SweepTally {
   }
 
   line(now = Date.now()): string {
-    const finished = this.done + this.failed;
-    return `jobs ${finished}/${this.total}: ${this.done} done, ${this.numRunning} running, ${this.failed} failed, time left ${formatDuration(this.etaSec(now))}`;
+    const stopped = this.stopped > 0 ? `, ${this.stopped} stopped` : '';
+    return `jobs ${this.finished}/${this.total}: ${this.done} done, ${this.numRunning} running, ${this.failed} failed${stopped}, time left ${formatDuration(this.etaSec(now))}`;
   }
 }
 
@@ -65,24 +79,24 @@ export function createSweepProgress(total: number, parallelism: number, stream: 
   if (stream.isTTY) {
     const multi = new MultiBar({
       stream,
-      format: 'jobs {value}/{total} |{bar}| {done} done, {running} running, {failed} failed | left {left}',
+      format: 'jobs {value}/{total} |{bar}| {done} done, {running} running, {failed} failed{stopped} | left {left}',
       barsize: 24,
       hideCursor: true,
       clearOnComplete: false,
     });
-    const payload = () => ({ done: tally.done, running: tally.numRunning, failed: tally.failed, left: formatDuration(tally.etaSec()) });
+    const payload = () => ({ done: tally.done, running: tally.numRunning, failed: tally.failed, stopped: tally.stopped > 0 ? `, ${tally.stopped} stopped` : '', left: formatDuration(tally.etaSec()) });
     const bar: SingleBar = multi.create(total, 0, payload());
-    const timer = setInterval(() => bar.update(tally.done + tally.failed, payload()), 1000);
+    const timer = setInterval(() => bar.update(tally.finished, payload()), 1000);
     timer.unref();
     return {
       start(job) {
         tally.start(job.id);
-        bar.update(tally.done + tally.failed, payload());
+        bar.update(tally.finished, payload());
       },
       finish(o) {
         tally.finish(o);
         if (!o.ok) multi.log(`${failure(o)}\n`);
-        bar.update(tally.done + tally.failed, payload());
+        bar.update(tally.finished, payload());
       },
       stop() {
         clearInterval(timer);
