@@ -203,6 +203,35 @@ function processesMentioning(text: string): number[] {
   return pids;
 }
 
+describe('local launcher workersPerJob', () => {
+  it('sets each job\'s train.workers even when one job runs at a time (to leave cores free)', () => {
+    const out = tempDir();
+    const file = join(out, 'one.yaml');
+    writeFileSync(
+      file,
+      [
+        'base:',
+        `  plugins: [${join(ROOT, 'tests/fixtures/external-plugin/index.mjs')}]`,
+        '  dataset: { type: FixtureStripes, size: 24 }',
+        '  network: { type: MNIST_CNN }',
+        '  algorithm: { batchSize: 4 }',
+        '  train: { steps: 2, checkpointFreq: 2, backend: wasm }',
+        'algorithms: [ERM]',
+        'testEnvs: [[2]]',
+      ].join('\n'),
+    );
+    const r = qtdog(['sweep', file, '--jobs', '1', '--launcher-option', 'workersPerJob=1', '--out', join(out, 'sweep')]);
+    expect(r.code).toBe(0);
+    const [job] = (JSON.parse(readFileSync(join(out, 'sweep', 'sweep.json'), 'utf8')) as { jobs: Array<{ id: string }> }).jobs;
+    expect(loadConfigFile(join(out, 'sweep', job!.id, 'config.yaml')).config.train.workers).toBe(1);
+    expect(existsSync(join(out, 'sweep', job!.id, 'done'))).toBe(true);
+    // A value that is not a positive integer is refused, naming the option.
+    const bad = qtdog(['sweep', file, '--dry-run', '--launcher-option', 'workersPerJob=0', '--out', join(out, 'sweep')]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/workersPerJob/);
+  }, 120_000);
+});
+
 describe('qtdog sweep told to stop (SIGTERM to the sweep process alone)', () => {
   it('stops its running jobs too, starts no more, names what is left and exits with 143', async () => {
     const out = tempDir();

@@ -9,6 +9,11 @@ import type { JobOutcome, LaunchJob, Launcher, LaunchListener } from './launcher
 export const LocalLauncherOptions = z.object({
   /** Jobs at the same time ('auto' = the number of cores). */
   jobs: z.union([z.number().int().positive(), z.literal('auto')]).default('auto'),
+  /**
+   * Each job's `train.workers` (data-parallel threads). Unset: 1 when jobs run side by side, else
+   * the job's own setting. Set it to leave cores free, e.g. one job on one core of two.
+   */
+  workersPerJob: z.number().int().positive().optional(),
 });
 
 /** Runs each job as a child process of this machine, at most `parallelism` at a time. */
@@ -16,7 +21,10 @@ export class LocalLauncher implements Launcher {
   readonly name = 'local';
   readonly parallelism: number;
 
-  constructor(jobs: number | 'auto') {
+  constructor(
+    jobs: number | 'auto',
+    readonly workersPerJob?: number,
+  ) {
     this.parallelism = jobs === 'auto' ? availableParallelism() : jobs;
   }
 
@@ -93,5 +101,5 @@ export const localLauncherPlugin = definePlugin({
   name: 'local',
   description: 'Runs sweep jobs as processes on this machine, N at a time (default: the number of cores)',
   options: LocalLauncherOptions,
-  create: (options) => new LocalLauncher(options.jobs),
+  create: (options) => new LocalLauncher(options.jobs, options.workersPerJob),
 });
