@@ -25,6 +25,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { registerGroupNormKernels } from './group-norm-kernels';
+import { registerLeadingAxesSumKernel } from './leading-axes-sum-kernel';
 import { alloc, free, heap, runWasmKernel, swapOuterInner } from './wasm-kernel-utils';
 
 type ConvInfo = backend_util.Conv2DInfo;
@@ -300,11 +301,13 @@ const inputConfig: KernelConfig = {
 /**
  * Registers, for the 'wasm' backend, a Conv2DBackpropFilter kernel (missing in
  * tfjs-backend-wasm) and a fast Conv2DBackpropInput kernel replacing the naive
- * one (and the fused GroupNorm kernels). Idempotent. Call it before
+ * one (and the fused GroupNorm kernels, and a Sum that reduces all-but-last axes
+ * without a transpose: bias gradients). Idempotent. Call it before
  * `tf.setBackend('wasm')` (it also works after).
  */
 export function registerWasmTrainingKernels(): void {
   registerGroupNormKernels();
+  registerLeadingAxesSumKernel();
   const input = getKernel(Conv2DBackpropInput, 'wasm');
   if (input?.kernelFunc !== inputConfig.kernelFunc) {
     if (input != null) {

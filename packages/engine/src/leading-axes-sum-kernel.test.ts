@@ -1,0 +1,74 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { registerWasmTrainingKernels } from './wasm-conv-kernels';
+
+/** Deterministic values, identical on both backends. */
+function values(n: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = 7;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+async function on<T>(backend: string, f: () => T): Promise<T> {
+  await tf.setBackend(backend);
+  return f();
+}
+
+describe('wasm Sum over all axes but the last (bias gradients)', () => {
+  beforeAll(async () => {
+    registerWasmTrainingKernels();
+    await tf.setBackend('wasm');
+    await tf.ready();
+  });
+
+  it('is the registered wasm Sum kernel', () => {
+    expect(tf.getKernel('Sum', 'wasm')!.kernelFunc.name).toBe('sumWasm');
+  });
+
+  const cases: Array<{ shape: number[]; axis: number | number[]; keepDims?: boolean; dtype?: 'int32' }> = [
+    { shape: [4, 5, 6, 8], axis: [0, 1, 2] },
+    { shape: [4, 5, 6, 8], axis: [2, 0, 1] },
+    { shape: [4, 5, 6, 8], axis: [-4, -3, -2], keepDims: true },
+    { shape: [7, 3], axis: 0 },
+    { shape: [2, 3, 5], axis: [1, 2] }, // not this case: the backend's own kernel
+    { shape: [2, 3, 5], axis: [0, 1], dtype: 'int32' }, // int32: the backend's own kernel
+    { shape: [6], axis: 0 },
+  ];
+  for (const c of cases) {
+    it(`${JSON.stringify(c)} equals the cpu backend`, async () => {
+      const run = () =>
+        tf.tidy(() => {
+          const x = tf.tensor(c.dtype === 'int32' ? Int32Array.from(values(c.shape.reduce((a, b) => a * b, 1)), (v) => Math.round(v * 100)) : values(c.shape.reduce((a, b) => a * b, 1)), c.shape, c.dtype ?? 'float32');
+          const y = tf.sum(x, c.axis, c.keepDims);
+          return { shape: y.shape, data: Array.from(y.dataSync()) };
+        });
+      const cpu = await on('cpu', run);
+      const wasm = await on('wasm', run);
+      expect(wasm.shape).toEqual(cpu.shape);
+      wasm.data.forEach((v, i) => expect(v).toBeCloseTo(cpu.data[i]!, 5));
+    });
+  }
+
+  it('the gradient of a bias added to an NHWC activation matches the cpu backend, and leaks nothing', async () => {
+    const grad = () =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(values(3 * 4 * 4 * 16), [3, 4, 4, 16]);
+        const b = tf.tensor1d(values(16).map((v) => v * 2));
+        const g = tf.grad((bias: tf.Tensor) => tf.sum(tf.mul(tf.relu(tf.add(x, bias)), x)))(b);
+        return Array.from(g.dataSync());
+      });
+    const cpu = await on('cpu', grad);
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const wasm = grad();
+    expect(tf.memory().numTensors).toBe(before);
+    wasm.forEach((v, i) => expect(v).toBeCloseTo(cpu[i]!, 5));
+  });
+});
