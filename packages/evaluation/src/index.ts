@@ -12,6 +12,7 @@ export * from './launchers/slurm-submissions.js';
 export * from './launchers/sweep-status.js';
 export * from './report/sweep-manifest.js';
 export * from './report/tables.js';
+export * from './report/step-times.js';
 export * from './report/plots.js';
 export * from './report/write-report.js';
 export * from './evaluation-module.js';

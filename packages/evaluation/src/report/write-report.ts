@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { SelectionMethod } from '../selection/selection-method.js';
 import { accuracyVsBitsPlots, accuracyVsSizePlots, flatnessPlots, isPlotSpec, learningCurvePlots, renderPlot, type SkippedPlot } from './plots.js';
 import { loadSweep, type LoadedSweep } from './sweep-manifest.js';
+import { buildStepTimeTables, stepTimeTableToMarkdown, type StepTimeTable } from './step-times.js';
 import { buildTables, tableToHtml, tableToLatex, tableToMarkdown, type ResultsTable } from './tables.js';
 
 export interface ReportOptions {
@@ -29,6 +30,8 @@ export interface ReportResult {
   outDir: string;
   files: string[];
   tables: ResultsTable[];
+  /** Time per training step of each row and its ratio to ERM, per dataset. */
+  stepTimes: StepTimeTable[];
   plots: ReportPlot[];
   skipped: SkippedPlot[];
   counts: { jobs: number; done: number; unfinished: number; notStarted: number };
@@ -55,6 +58,10 @@ const LEGEND =
   'Cells: test-environment accuracy (its `in` split, %) of the selected checkpoint, mean ± standard error over trials ' +
   '(DomainBed: population standard deviation / √n). "(n/m)": only n of the m trials have a result; "X": none has.';
 
+const STEP_TIME_LEGEND =
+  'Mean training step time of each row\'s runs, finished or not (seconds, from their checkpoint records, first step excluded) and its ratio to ERM\'s. ' +
+  'Times depend on what else shared the machine (a sweep running several jobs at once slows each): compare rows that ran alike.';
+
 /**
  * `qtdog report`: DomainBed-style tables (Markdown, LaTeX, JSON) and plots (SVG, PNG) of a sweep
  * folder; with `html`, one self-contained page holding both.
@@ -65,6 +72,7 @@ export async function writeReport(sweepDir: string, opts: ReportOptions): Promis
   mkdirSync(join(outDir, 'plots'), { recursive: true });
   const counts = runCounts(sweep);
   const tables = buildTables(sweep, opts.methods);
+  const stepTimes = buildStepTimeTables(sweep);
   const files: string[] = [];
   const write = (name: string, content: string | Uint8Array) => {
     const path = join(outDir, name);
@@ -109,6 +117,12 @@ export async function writeReport(sweepDir: string, opts: ReportOptions): Promis
       tex.push(`\\subsubsection{${t.dataset}}`, tableToLatex(t), '');
     }
   }
+  if (stepTimes.length) md.push('## Time per step', '', STEP_TIME_LEGEND, '');
+  for (const t of stepTimes) {
+    md.push(`### ${t.dataset}`, '');
+    if (t.note) md.push(`*${t.note}.*`, '');
+    md.push(stepTimeTableToMarkdown(t), '');
+  }
   if (plots.length || skipped.length) md.push('## Plots', '');
   for (const p of plots) md.push(`### ${p.title}`, '', `![${p.title}](${p.png})`, '', `SVG: [${p.svg}](${p.svg})`, '');
   for (const s of skipped) md.push(`- ${s.name}: not drawn, ${s.reason}.`);
@@ -117,7 +131,7 @@ export async function writeReport(sweepDir: string, opts: ReportOptions): Promis
   write('results.tex', tex.join('\n'));
   write(
     'results.json',
-    JSON.stringify({ sweep: sweep.name, counts, tables, plots, skipped }, null, 2) + '\n',
+    JSON.stringify({ sweep: sweep.name, counts, tables, stepTimes, plots, skipped }, null, 2) + '\n',
   );
 
   if (opts.html) {
@@ -127,6 +141,16 @@ export async function writeReport(sweepDir: string, opts: ReportOptions): Promis
         .map((t) => `<h3>${esc(t.dataset)}</h3>\n${t.note ? `<p class="note">${esc(t.note)}.</p>\n` : ''}${tableToHtml(t)}`)
         .join('\n')}</section>`;
     });
+    const timeSection = stepTimes.length
+      ? `<section><h2>Time per step</h2>\n<p class="note">${esc(STEP_TIME_LEGEND)}</p>\n${stepTimes
+          .map(
+            (t) =>
+              `<h3>${esc(t.dataset)}</h3>\n${t.note ? `<p class="note">${esc(t.note)}.</p>\n` : ''}<table><thead><tr><th scope="col">Algorithm</th><th scope="col">s / step</th><th scope="col">× ERM</th><th scope="col">runs</th><th scope="col">workers</th></tr></thead><tbody>${t.rows
+                .map((r) => `<tr><th scope="row">${esc(r.label)}</th><td>${r.seconds.toFixed(2)}</td><td>${r.ratioToErm === null ? '—' : r.ratioToErm.toFixed(2)}</td><td>${r.runs}</td><td>${r.workers.join(', ') || '?'}</td></tr>`)
+                .join('')}</tbody></table>`,
+          )
+          .join('\n')}</section>`
+      : '';
     const figures = plots.map(
       (p) =>
         `<figure><img src="${pngDataUri(pngs.get(p.name)!)}" width="${Math.round(p.width / 2)}" height="${Math.round(p.height / 2)}" alt="${esc(p.title)}"><figcaption>${esc(p.title)}</figcaption></figure>`,
@@ -156,6 +180,7 @@ figcaption { color: #444; font-size: 0.9em; }
 <p>${esc(countsLine(counts))}.</p>
 <p>${esc(LEGEND.replace(/`/g, ''))}</p>
 ${sections.join('\n')}
+${timeSection}
 ${figures.length ? `<section><h2>Plots</h2>\n${figures.join('\n')}</section>` : ''}
 ${skipped.length ? `<ul>${skipped.map((s) => `<li>${esc(s.name)}: not drawn, ${esc(s.reason)}.</li>`).join('')}</ul>` : ''}
 </body>
@@ -163,5 +188,5 @@ ${skipped.length ? `<ul>${skipped.map((s) => `<li>${esc(s.name)}: not drawn, ${e
 `;
     write('report.html', page);
   }
-  return { outDir, files, tables, plots, skipped, counts };
+  return { outDir, files, tables, stepTimes, plots, skipped, counts };
 }
