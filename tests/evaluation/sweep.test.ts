@@ -12,6 +12,12 @@ import { CLI, ROOT, qtdog, runAsync, tempDir } from '../helpers';
 const fixture = (name: string) => join(ROOT, 'tests/evaluation/fixtures', name);
 const dryRun = (file: string, out = tempDir()) => runSweep(file, { modules: builtinModules(), out, dryRun: true });
 
+/** Writes a sweep file over the external test plugin's FixtureStripes: `base` lines go under `base:`. */
+function writeStripesSweep(file: string, base: string[], sweep: string[]): void {
+  const plugin = join(ROOT, 'tests/fixtures/external-plugin/index.mjs');
+  writeFileSync(file, ['base:', `  plugins: [${plugin}]`, ...base.map((l) => `  ${l}`), ...sweep].join('\n') + '\n');
+}
+
 describe('sweep expansion', () => {
   it('is the cross product, named by config hashes that ignore the worker count', async () => {
     const r = await dryRun(fixture('stripes-sweep.yaml'));
@@ -45,20 +51,10 @@ describe('sweep expansion', () => {
   it('draw 0 keeps the defaults; later draws search the unpinned hyperparameters, per trial', async () => {
     const dir = tempDir();
     const file = join(dir, 'draws.yaml');
-    writeFileSync(
+    writeStripesSweep(
       file,
-      [
-        'base:',
-        `  plugins: [${join(ROOT, 'tests/fixtures/external-plugin/index.mjs')}]`,
-        '  dataset: { type: FixtureStripes }',
-        '  network: { type: MNIST_CNN }',
-        '  algorithm: { batchSize: 8 }',
-        '  train: { steps: 2 }',
-        'algorithms: [ERM]',
-        'testEnvs: [[2]]',
-        'hparams: { draws: 3, seed: 5 }',
-        'trials: [0, 1]',
-      ].join('\n'),
+      ['dataset: { type: FixtureStripes }', 'network: { type: MNIST_CNN }', 'algorithm: { batchSize: 8 }', 'train: { steps: 2 }'],
+      ['algorithms: [ERM]', 'testEnvs: [[2]]', 'hparams: { draws: 3, seed: 5 }', 'trials: [0, 1]'],
     );
     const { jobs } = await dryRun(file);
     expect(jobs.length).toBe(6);
@@ -80,10 +76,10 @@ describe('sweep expansion', () => {
   it('names the job and the key when a combination is invalid', async () => {
     const dir = tempDir();
     const file = join(dir, 'bad.yaml');
-    const base = `base:\n  plugins: [${join(ROOT, 'tests/fixtures/external-plugin/index.mjs')}]\n  dataset: { type: FixtureStripes }\n  network: { type: MNIST_CNN }\n  train: { steps: 2 }\n`;
-    writeFileSync(file, `${base}algorithms: [ERM, { type: ERM, lr: -1 }]\ntestEnvs: [[2]]\n`);
+    const base = ['dataset: { type: FixtureStripes }', 'network: { type: MNIST_CNN }', 'train: { steps: 2 }'];
+    writeStripesSweep(file, base, ['algorithms: [ERM, { type: ERM, lr: -1 }]', 'testEnvs: [[2]]']);
     await expect(dryRun(file)).rejects.toThrow(/bad\.yaml \(job ERM, FixtureStripes, test envs \[2\], trial 0, draw 0\): algorithm\.lr/);
-    writeFileSync(file, `${base}algorithms: [ERM]\ntestEnvs: [[2], [3]]\n`);
+    writeStripesSweep(file, base, ['algorithms: [ERM]', 'testEnvs: [[2], [3]]']);
     await expect(dryRun(file)).rejects.toThrow(/bad\.yaml \(job ERM, FixtureStripes, test envs \[3\], trial 0, draw 0\): dataset\.testEnvs\[0\]: 3 is out of range/);
   });
 });
@@ -207,18 +203,10 @@ describe('local launcher workersPerJob', () => {
   it('sets each job\'s train.workers even when one job runs at a time (to leave cores free)', () => {
     const out = tempDir();
     const file = join(out, 'one.yaml');
-    writeFileSync(
+    writeStripesSweep(
       file,
-      [
-        'base:',
-        `  plugins: [${join(ROOT, 'tests/fixtures/external-plugin/index.mjs')}]`,
-        '  dataset: { type: FixtureStripes, size: 24 }',
-        '  network: { type: MNIST_CNN }',
-        '  algorithm: { batchSize: 4 }',
-        '  train: { steps: 2, checkpointFreq: 2, backend: wasm }',
-        'algorithms: [ERM]',
-        'testEnvs: [[2]]',
-      ].join('\n'),
+      ['dataset: { type: FixtureStripes, size: 24 }', 'network: { type: MNIST_CNN }', 'algorithm: { batchSize: 4 }', 'train: { steps: 2, checkpointFreq: 2, backend: wasm }'],
+      ['algorithms: [ERM]', 'testEnvs: [[2]]'],
     );
     const r = qtdog(['sweep', file, '--jobs', '1', '--launcher-option', 'workersPerJob=1', '--out', join(out, 'sweep')]);
     expect(r.code).toBe(0);
@@ -237,19 +225,10 @@ describe('qtdog sweep told to stop (SIGTERM to the sweep process alone)', () => 
     const out = tempDir();
     const file = join(out, 'long.yaml');
     // Three jobs that would run for hours, two at a time.
-    writeFileSync(
+    writeStripesSweep(
       file,
-      [
-        'base:',
-        `  plugins: [${join(ROOT, 'tests/fixtures/external-plugin/index.mjs')}]`,
-        '  dataset: { type: FixtureStripes, size: 40 }',
-        '  network: { type: MNIST_CNN }',
-        '  algorithm: { batchSize: 4 }',
-        '  train: { steps: 1000000, checkpointFreq: 5, backend: wasm }',
-        'algorithms: [ERM]',
-        'testEnvs: [[2]]',
-        'trials: 3',
-      ].join('\n'),
+      ['dataset: { type: FixtureStripes, size: 40 }', 'network: { type: MNIST_CNN }', 'algorithm: { batchSize: 4 }', 'train: { steps: 1000000, checkpointFreq: 5, backend: wasm }'],
+      ['algorithms: [ERM]', 'testEnvs: [[2]]', 'trials: 3'],
     );
     let sweep: ChildProcess | undefined;
     const exited = runAsync(process.execPath, [CLI, 'sweep', file, '--jobs', '2', '--out', join(out, 'sweep')], { onSpawn: (c) => (sweep = c) });

@@ -7,9 +7,9 @@
 // each row of C values into C accumulators reads the data once. Every other Sum goes to the
 // backend's own kernel.
 import '@tensorflow/tfjs-backend-wasm'; // its kernels must be registered before ours replace one
-import { getKernel, registerKernel, Sum, unregisterKernel, util, type KernelConfig, type KernelFunc, type SumAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
+import { Sum, util, type KernelConfig, type KernelFunc, type SumAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { alloc, heap } from './wasm-kernel-utils';
+import { alloc, heap, replaceKernel } from './wasm-kernel-utils';
 
 let backendSum: KernelConfig | undefined;
 
@@ -63,11 +63,5 @@ const sumConfig: KernelConfig = {
 
 /** Replaces the wasm Sum kernel with one that handles the all-but-last-axes case itself. Idempotent. */
 export function registerLeadingAxesSumKernel(): void {
-  const current = getKernel(Sum, 'wasm');
-  if (current?.kernelFunc === sumConfig.kernelFunc) return;
-  if (current != null) {
-    backendSum = current;
-    unregisterKernel(Sum, 'wasm');
-  }
-  registerKernel(sumConfig);
+  backendSum = replaceKernel(sumConfig) ?? backendSum;
 }

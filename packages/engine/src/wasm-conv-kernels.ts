@@ -14,9 +14,6 @@ import {
   backend_util,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
-  getKernel,
-  registerKernel,
-  unregisterKernel,
   type Conv2DBackpropFilterAttrs,
   type Conv2DBackpropInputAttrs,
   type KernelConfig,
@@ -26,7 +23,7 @@ import {
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { registerGroupNormKernels } from './group-norm-kernels';
 import { registerLeadingAxesSumKernel } from './leading-axes-sum-kernel';
-import { alloc, free, heap, runWasmKernel, swapOuterInner } from './wasm-kernel-utils';
+import { alloc, free, heap, replaceKernel, runWasmKernel, swapOuterInner } from './wasm-kernel-utils';
 
 type ConvInfo = backend_util.Conv2DInfo;
 
@@ -308,17 +305,6 @@ const inputConfig: KernelConfig = {
 export function registerWasmTrainingKernels(): void {
   registerGroupNormKernels();
   registerLeadingAxesSumKernel();
-  const input = getKernel(Conv2DBackpropInput, 'wasm');
-  if (input?.kernelFunc !== inputConfig.kernelFunc) {
-    if (input != null) {
-      naiveBackpropInput = input;
-      unregisterKernel(Conv2DBackpropInput, 'wasm');
-    }
-    registerKernel(inputConfig);
-  }
-  const filter = getKernel(Conv2DBackpropFilter, 'wasm');
-  if (filter?.kernelFunc !== filterConfig.kernelFunc) {
-    if (filter != null) unregisterKernel(Conv2DBackpropFilter, 'wasm');
-    registerKernel(filterConfig);
-  }
+  naiveBackpropInput = replaceKernel(inputConfig) ?? naiveBackpropInput;
+  replaceKernel(filterConfig);
 }

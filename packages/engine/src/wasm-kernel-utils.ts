@@ -9,7 +9,7 @@
 // Small data-movement steps (layout changes that the wasm Transpose kernel does
 // badly, phase interleaving, tiny filter reshuffles) are plain JavaScript loops
 // over the wasm heap; the heavy arithmetic always runs in XNNPACK.
-import { getKernel, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** Calls a kernel that tfjs-backend-wasm registered, without going through the engine. */
@@ -24,6 +24,19 @@ export function runWasmKernel(
     throw new Error(`@qtdog/engine: the wasm backend has no '${kernelName}' kernel registered.`);
   }
   return kernel.kernelFunc({ inputs, backend, attrs }) as TensorInfo;
+}
+
+/**
+ * Registers `config` in place of the kernel of the same name and backend. Returns the kernel it
+ * replaced, to keep as a fallback; undefined when there was none or `config` is already the
+ * registered one (so calling it again is harmless).
+ */
+export function replaceKernel(config: KernelConfig): KernelConfig | undefined {
+  const current = getKernel(config.kernelName, config.backendName);
+  if (current?.kernelFunc === config.kernelFunc) return undefined;
+  if (current != null) unregisterKernel(config.kernelName, config.backendName);
+  registerKernel(config);
+  return current;
 }
 
 /** Frees an intermediate produced by a kernel function (refCount 1, never seen by the engine). */

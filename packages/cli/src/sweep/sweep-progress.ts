@@ -45,6 +45,11 @@ export class SweepTally {
     return this.done + this.failed + this.stopped;
   }
 
+  /** ", N stopped" for the live line and bar; empty while none is. */
+  get stoppedText(): string {
+    return this.stopped > 0 ? `, ${this.stopped} stopped` : '';
+  }
+
   get numRunning(): number {
     return this.running.size;
   }
@@ -61,8 +66,7 @@ export class SweepTally {
   }
 
   line(now = Date.now()): string {
-    const stopped = this.stopped > 0 ? `, ${this.stopped} stopped` : '';
-    return `jobs ${this.finished}/${this.total}: ${this.done} done, ${this.numRunning} running, ${this.failed} failed${stopped}, time left ${formatDuration(this.etaSec(now))}`;
+    return `jobs ${this.finished}/${this.total}: ${this.done} done, ${this.numRunning} running, ${this.failed} failed${this.stoppedText}, time left ${formatDuration(this.etaSec(now))}`;
   }
 }
 
@@ -84,7 +88,7 @@ export function createSweepProgress(total: number, parallelism: number, stream: 
       hideCursor: true,
       clearOnComplete: false,
     });
-    const payload = () => ({ done: tally.done, running: tally.numRunning, failed: tally.failed, stopped: tally.stopped > 0 ? `, ${tally.stopped} stopped` : '', left: formatDuration(tally.etaSec()) });
+    const payload = () => ({ done: tally.done, running: tally.numRunning, failed: tally.failed, stopped: tally.stoppedText, left: formatDuration(tally.etaSec()) });
     const bar: SingleBar = multi.create(total, 0, payload());
     const timer = setInterval(() => bar.update(tally.finished, payload()), 1000);
     timer.unref();

@@ -1,4 +1,5 @@
 import type { LoadedSweep } from './sweep-manifest.js';
+import { htmlEscape } from './tables.js';
 
 /** One row of a sweep's time-per-step table: one algorithm (row label) on one dataset. */
 export interface StepTimeRow {
@@ -77,10 +78,20 @@ export function buildStepTimeTables(sweep: LoadedSweep): StepTimeTable[] {
   });
 }
 
+const HEAD = ['Algorithm', 's / step', '× ERM', 'runs', 'workers'];
+
+/** A row's cells after its label, as text: the same in Markdown and HTML. */
+function cells(r: StepTimeRow): string[] {
+  return [r.seconds.toFixed(2), r.ratioToErm === null ? '—' : r.ratioToErm.toFixed(2), String(r.runs), r.workers.join(', ') || '?'];
+}
+
 export function stepTimeTableToMarkdown(t: StepTimeTable): string {
-  const lines = ['| Algorithm | s / step | × ERM | runs | workers |', '|:---|---:|---:|---:|---:|'];
-  for (const r of t.rows) {
-    lines.push(`| ${r.label} | ${r.seconds.toFixed(2)} | ${r.ratioToErm === null ? '—' : r.ratioToErm.toFixed(2)} | ${r.runs} | ${r.workers.join(', ') || '?'} |`);
-  }
+  const lines = [`| ${HEAD.join(' | ')} |`, `|${HEAD.map((_, i) => (i === 0 ? ':---' : '---:')).join('|')}|`];
+  for (const r of t.rows) lines.push(`| ${[r.label, ...cells(r)].join(' | ')} |`);
   return lines.join('\n');
+}
+
+export function stepTimeTableToHtml(t: StepTimeTable): string {
+  const body = t.rows.map((r) => `<tr><th scope="row">${htmlEscape(r.label)}</th>${cells(r).map((c) => `<td>${htmlEscape(c)}</td>`).join('')}</tr>`).join('');
+  return `<table><thead><tr>${HEAD.map((h) => `<th scope="col">${htmlEscape(h)}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table>`;
 }

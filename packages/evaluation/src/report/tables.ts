@@ -142,7 +142,8 @@ export function tableToLatex(t: ResultsTable): string {
   return lines.join('\n');
 }
 
-const htmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** Text made safe for HTML element content and attribute values. */
+export const htmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function tableToHtml(t: ResultsTable): string {
   const head = ['Algorithm', ...t.columns.map((c) => c.name), 'Avg'];

@@ -3,8 +3,8 @@ import { join, resolve } from 'node:path';
 import type { SelectionMethod } from '../selection/selection-method.js';
 import { accuracyVsBitsPlots, accuracyVsSizePlots, flatnessPlots, isPlotSpec, learningCurvePlots, renderPlot, type SkippedPlot } from './plots.js';
 import { loadSweep, type LoadedSweep } from './sweep-manifest.js';
-import { buildStepTimeTables, stepTimeTableToMarkdown, type StepTimeTable } from './step-times.js';
-import { buildTables, tableToHtml, tableToLatex, tableToMarkdown, type ResultsTable } from './tables.js';
+import { buildStepTimeTables, stepTimeTableToHtml, stepTimeTableToMarkdown, type StepTimeTable } from './step-times.js';
+import { buildTables, htmlEscape as esc, tableToHtml, tableToLatex, tableToMarkdown, type ResultsTable } from './tables.js';
 
 export interface ReportOptions {
   /** Output folder (default `<sweep-dir>/report`). */
@@ -48,7 +48,6 @@ function runCounts(sweep: LoadedSweep) {
 }
 
 const pngDataUri = (png: Uint8Array) => `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function countsLine(c: ReportResult['counts']): string {
   return `${c.jobs} jobs: ${c.done} finished, ${c.unfinished} unfinished or failed, ${c.notStarted} not started`;
@@ -143,12 +142,7 @@ export async function writeReport(sweepDir: string, opts: ReportOptions): Promis
     });
     const timeSection = stepTimes.length
       ? `<section><h2>Time per step</h2>\n<p class="note">${esc(STEP_TIME_LEGEND)}</p>\n${stepTimes
-          .map(
-            (t) =>
-              `<h3>${esc(t.dataset)}</h3>\n${t.note ? `<p class="note">${esc(t.note)}.</p>\n` : ''}<table><thead><tr><th scope="col">Algorithm</th><th scope="col">s / step</th><th scope="col">× ERM</th><th scope="col">runs</th><th scope="col">workers</th></tr></thead><tbody>${t.rows
-                .map((r) => `<tr><th scope="row">${esc(r.label)}</th><td>${r.seconds.toFixed(2)}</td><td>${r.ratioToErm === null ? '—' : r.ratioToErm.toFixed(2)}</td><td>${r.runs}</td><td>${r.workers.join(', ') || '?'}</td></tr>`)
-                .join('')}</tbody></table>`,
-          )
+          .map((t) => `<h3>${esc(t.dataset)}</h3>\n${t.note ? `<p class="note">${esc(t.note)}.</p>\n` : ''}${stepTimeTableToHtml(t)}`)
           .join('\n')}</section>`
       : '';
     const figures = plots.map(
