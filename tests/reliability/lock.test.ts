@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, fixtureConfig, qtdog, tempDir } from '../helpers';
 
-function config(): string {
+function config(steps = 200, checkpointFreq = 50): string {
   const p = join(tempDir('qtdog-lock-'), 'run.yaml');
   writeFileSync(
     p,
@@ -13,7 +13,7 @@ function config(): string {
       'dataset: { type: FixtureStripes, testEnvs: [2], size: 120 }',
       'network: { type: MNIST_CNN }',
       'algorithm: { type: ERM, lr: 0.003, batchSize: 16 }',
-      'train: { steps: 200, checkpointFreq: 50, backend: wasm, evalBatchSize: 64, workers: 1 }',
+      `train: { steps: ${steps}, checkpointFreq: ${checkpointFreq}, backend: wasm, evalBatchSize: 64, workers: 1 }`,
     ].join('\n'),
   );
   return p;
@@ -42,5 +42,27 @@ describe('run folder lock', () => {
     expect(third.stderr).toMatch(/taking over a stale lock of process/);
     expect(existsSync(join(out, 'done'))).toBe(true);
     expect(existsSync(lock)).toBe(false);
+  }, 300_000);
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('a run stopped by %s removes its lock, dies of that signal, and the next launch resumes without a takeover', async (signal) => {
+    const cfg = config(60, 20);
+    const out = tempDir();
+    const first = spawn(process.execPath, [CLI, 'run', cfg, '--out', out], { stdio: 'ignore' });
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) => first.on('exit', (code, sig) => r([code, sig])));
+    const lock = join(out, '.qtdog-lock');
+    // Wait until the run has written its first checkpoint line, so it is training when signalled.
+    const results = join(out, 'results.jsonl');
+    for (let i = 0; i < 600 && !(existsSync(results) && readFileSync(results, 'utf8').length > 0); i++) await sleep(100);
+    expect(existsSync(lock)).toBe(true);
+    first.kill(signal);
+    const [code, sig] = await exited;
+    expect(sig).toBe(signal);
+    expect(code).toBeNull();
+    expect(existsSync(lock)).toBe(false);
+    expect(existsSync(join(out, 'done'))).toBe(false);
+    const second = qtdog(['run', cfg, '--out', out]);
+    expect(second.code).toBe(0);
+    expect(second.stderr).not.toMatch(/stale lock/);
+    expect(existsSync(join(out, 'done'))).toBe(true);
   }, 300_000);
 });

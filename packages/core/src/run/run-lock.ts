@@ -29,6 +29,34 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * The release function of a lock just taken. A run stopped by Ctrl-C, `kill` or a closed terminal
+ * never reaches its `finally`, so the lock is also removed on those signals (and on `process.exit`);
+ * the process then dies of the same signal, as it would have without the handler, so a launcher
+ * still sees how it ended. Only SIGKILL (or a crash of the machine) leaves a lock behind, which the
+ * next launch on this host takes over.
+ */
+function releaseOnExit(path: string): () => void {
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    process.off('exit', release);
+    rmSync(path, { force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    release();
+    // With our listener gone, re-raising runs the default action (or another listener's) for it.
+    process.kill(process.pid, signal);
+  };
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  process.on('exit', release);
+  return release;
+}
+
 /**
  * An exclusive lock on a run folder (host and pid inside), so two launches never train the same run
  * at once. A lock whose process is gone (same host), or left by the same Slurm task before a
@@ -42,12 +70,7 @@ export function lockRunFolder(outDir: string, log: (m: string) => void): () => v
       const fd = openSync(path, 'wx');
       writeSync(fd, JSON.stringify(me));
       closeSync(fd);
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        rmSync(path, { force: true });
-      };
+      return releaseOnExit(path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new RunError(`cannot lock ${outDir}: ${(e as Error).message}`);
     }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { EnvironmentData } from '../api/dataset.js';
+import { yieldToEventLoop } from './yield-to-event-loop.js';
 
 export interface EvalResult {
   acc: number;
@@ -34,6 +35,7 @@ export async function evaluateAccuracy(
     tf.dispose([x, y, logits]);
     correct += c;
     lossSum += l;
+    await yieldToEventLoop();
   }
   const n = indices.length;
   return { acc: n ? correct / n : NaN, loss: n ? lossSum / n : NaN, n };

@@ -17,6 +17,7 @@ import { evaluateAccuracy } from './evaluate.js';
 import { disposeRunState, restoreRunState, saveRunState, type RunState, type TrainerCounters } from './run-state.js';
 import { InfiniteSampler } from './sampler.js';
 import { splitEnvironment, type Split } from './splits.js';
+import { yieldToEventLoop } from './yield-to-event-loop.js';
 
 export interface Progress {
   step: number;
@@ -290,6 +291,7 @@ export class Trainer {
           break;
         }
       }
+      await yieldToEventLoop();
     }
     const final: Record<string, unknown> = {};
     const lastStep = (records[records.length - 1]?.step as number) ?? steps - 1;
