@@ -3,3 +3,4 @@ export { selectBackend, currentBackend, type BackendName, type BackendPreference
 export { registerGradients } from './gradients';
 export { registerWasmTrainingKernels } from './wasm-conv-kernels';
 export { groupNorm } from './group-norm';
+export { setFilterGradKernel, filterGradKernel, type FilterGradKernel } from './simd-filter-grad';

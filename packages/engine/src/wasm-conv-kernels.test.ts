@@ -5,6 +5,7 @@ import '@tensorflow/tfjs-backend-wasm';
 // tfjs-core's Node bundle registers no gradients; vitest can load its ESM registration file.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { registerWasmTrainingKernels } from './wasm-conv-kernels';
+import { filterGradKernel, setFilterGradKernel } from './simd-filter-grad';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 interface Case {
@@ -82,6 +83,8 @@ cases.push(
   { b: 1, h: 6, w: 6, ci: 2, co: 2, k: 3, s: 1, pad: 4 }, // padding wider than the filter: fallback path
   { b: 11, h: 6, w: 5, ci: 8, co: 8, k: 3, s: 2, pad: 'same' }, // batch past the 8-row unrolled transpose
   { b: 16, h: 5, w: 5, ci: 4, co: 6, k: 3, s: 1, pad: 'valid' },
+  { b: 5, h: 9, w: 11, ci: 12, co: 24, k: [3, 5], s: [2, 1], pad: [[0, 0], [2, 0], [1, 3], [0, 0]] }, // SIMD: uneven explicit pads
+  { b: 9, h: 8, w: 8, ci: 4, co: 8, k: 1, s: 2, pad: 'valid' }, // SIMD: 1x1 downsample, one tile
 );
 
 describe('wasm Conv2D gradient kernels', () => {
@@ -91,7 +94,19 @@ describe('wasm Conv2D gradient kernels', () => {
     await tf.ready();
   });
 
-  it.each(cases.map((c) => [JSON.stringify(c), c] as const))('match the cpu backend: %s', async (name, c) => {
+  it('uses the SIMD filter-gradient kernel on Node (wasm SIMD is available)', () => {
+    expect(filterGradKernel()).toBe('simd');
+  });
+
+  // Every case with the default kernels (the SIMD filter gradient takes ci % 4 == 0 and co % 8 == 0;
+  // MNIST_CNN conv2-4 shapes here have more rows than its 256-row block; the XNNPACK formulations
+  // take the rest), and the cases the SIMD kernel takes again with XNNPACK selected instead.
+  const simdShaped = (c: Case) => c.ci % 4 === 0 && c.co % 8 === 0;
+  it.each([
+    ...cases.map((c) => [`simd ${JSON.stringify(c)}`, 'simd', c] as const),
+    ...cases.filter(simdShaped).map((c) => [`xnnpack ${JSON.stringify(c)}`, 'xnnpack', c] as const),
+  ])('match the cpu backend: %s', async (name, kernel, c) => {
+    setFilterGradKernel(kernel);
     await tf.setBackend('cpu');
     const ref = convGrads(c, 7);
     await tf.setBackend('wasm');
@@ -103,6 +118,7 @@ describe('wasm Conv2D gradient kernels', () => {
     expect(y.err).toBeLessThan(1e-4 * Math.max(1, y.scale));
     expect(dx.err).toBeLessThan(1e-4 * Math.max(1, dx.scale));
     expect(dw.err).toBeLessThan(1e-4 * Math.max(1, dw.scale));
+    setFilterGradKernel('simd');
   });
 
   it('registering twice keeps the kernels working', async () => {

@@ -23,6 +23,7 @@ import {
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { registerGroupNormKernels } from './group-norm-kernels';
 import { registerLeadingAxesSumKernel } from './leading-axes-sum-kernel';
+import { filterGradBySimd, simdFilterGradApplies } from './simd-filter-grad';
 import { alloc, free, heap, replaceKernel, runWasmKernel, swapOuterInner } from './wasm-kernel-utils';
 
 type ConvInfo = backend_util.Conv2DInfo;
@@ -53,7 +54,8 @@ function convInfoFor(
 //
 // dW[a,b,i,o] = sum_{n,p,q} xpad[n, p*sh + a, q*sw + b, i] * dy[n, p, q, o]
 //
-// In general it is computed as a convolution whose "images" are the input
+// Where the channels allow (ci % 4, co % 8), our own wasm SIMD kernel computes it
+// (simd-filter-grad.ts). Otherwise, in general, it is computed as a convolution whose "images" are the input
 // channels i (xT: [ci, H, W, B], batch as channels), whose "filter" is dy laid
 // out as [OH, OW, B, co], with dilation = forward stride and the forward padding;
 // its output [ci, kh, kw, co] is dW up to a small transpose. (Splitting the batch
@@ -71,6 +73,7 @@ function conv2DBackpropFilterWasm(args: {
 }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const info = convInfoFor(inputs.x.shape, attrs.filterShape, attrs, 'Conv2DBackpropFilter');
+  if (simdFilterGradApplies(info)) return filterGradBySimd(backend, inputs.x, inputs.dy, info);
   const taps = info.filterHeight * info.filterWidth * info.inChannels;
   return taps * 2 <= info.outChannels
     ? filterGradByMatMul(backend, inputs.x, inputs.dy, info)
