@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Copies what `qtdog report` reads from a sweep folder (sweep.json; each job's config.json,
+# config.yaml, job.json, results.jsonl, log.txt and `done`), leaving out checkpoints, so a finished
+# sweep's raw results can be committed beside its report and the report rebuilt from them:
+#   tools/results/snapshot-sweep.sh runs/sweeps/NAME docs/results/sweep-NAME/runs
+#   qtdog report docs/results/sweep-NAME/runs --out docs/results/sweep-NAME --html
+# Unfinished jobs are copied too (the report marks them missing); re-run to refresh.
+set -euo pipefail
+src=${1:?usage: snapshot-sweep.sh SWEEP_DIR DEST}; dest=${2:?usage: snapshot-sweep.sh SWEEP_DIR DEST}
+[ -f "$src/sweep.json" ] || { echo "$src: no sweep.json (not a sweep folder)" >&2; exit 1; }
+mkdir -p "$dest"; cp "$src/sweep.json" "$dest/"
+for job in "$src"/*/; do
+  id=$(basename "$job"); [ -f "$job/job.json" ] || continue
+  mkdir -p "$dest/$id"
+  for f in config.json config.yaml job.json results.jsonl log.txt done; do
+    if [ -f "$job/$f" ]; then cp "$job/$f" "$dest/$id/"; else rm -f "$dest/$id/$f"; fi
+  done
+done
+echo "copied $(ls -d "$dest"/*/ | wc -l) jobs of $src to $dest"
