@@ -2,9 +2,10 @@
 # Copies what `qtdog report` reads from a sweep folder (sweep.json; each job's config.json,
 # config.yaml, job.json, results.jsonl, log.txt and `done`), leaving out checkpoints, so a finished
 # sweep's raw results can be committed beside its report and the report rebuilt from them:
-#   tools/results/snapshot-sweep.sh runs/sweeps/NAME docs/results/sweep-NAME/runs
-#   qtdog report docs/results/sweep-NAME/runs --out docs/results/sweep-NAME --html
-# Unfinished jobs are copied too (the report marks them missing); re-run to refresh.
+#   tools/results/snapshot-sweep.sh runs/sweeps/NAME docs/results/sweep-NAME/raw
+#   qtdog report docs/results/sweep-NAME/raw --out docs/results/sweep-NAME --html
+# Unfinished jobs are copied too (the report marks them missing); re-run to refresh. Do not name
+# the destination runs/: .gitignore keeps every runs/ folder out of git.
 set -euo pipefail
 src=${1:?usage: snapshot-sweep.sh SWEEP_DIR DEST}; dest=${2:?usage: snapshot-sweep.sh SWEEP_DIR DEST}
 [ -f "$src/sweep.json" ] || { echo "$src: no sweep.json (not a sweep folder)" >&2; exit 1; }
