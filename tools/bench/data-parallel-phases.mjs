@@ -1,0 +1,71 @@
+// Where a data-parallel training step's time goes: the main thread's own gradient pass, the wait for
+// the workers' gradients (plus summing them), the optimizer update, and what is left (slicing the
+// batch, sending weights). Run it with 1 worker and the same per-worker batch beside it to see what
+// the second thread costs: on a 2-core machine the difference is the data-parallel overhead.
+//
+//   npx nx run-many -t build && node tools/bench/data-parallel-phases.mjs [--workers 2] [--algo ERM]
+//       [--batch 32] [--domains 5] [--steps 8]
+//
+// MNIST_CNN on random 28x28 images, built as `qtdog run` builds it (tools/bench/lib/ours.mjs).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selectBackend } from '@qtdog/engine';
+import { buildRun, disposeMinibatches, randomMinibatches } from './lib/ours.mjs';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const workers = Number(arg('workers', 2));
+const algo = arg('algo', 'ERM');
+const batch = Number(arg('batch', 32));
+const domains = Number(arg('domains', 5));
+const steps = Number(arg('steps', 8));
+
+await selectBackend('wasm', () => {});
+const tmp = mkdtempSync(join(tmpdir(), 'qtdog-dp-phases-'));
+const batches = Array(domains).fill(batch);
+const run = await buildRun({ network: { type: 'MNIST_CNN' }, input: [28, 28, 1], classes: 10, batches, algo, workers }, tmp);
+if (run.note) console.log(run.note);
+
+// The inner algorithm's two halves, timed; DataParallelAlgorithm calls computeGradients for the
+// main thread's part and applyGradients once the workers' gradients are summed.
+const inner = run.parts.algorithm;
+if (!inner.computeGradients || !inner.applyGradients) throw new Error(`${algo} has no computeGradients/applyGradients`);
+const t = { own: 0, wait: 0, apply: 0, total: 0 };
+let ownEnd = 0;
+const compute = inner.computeGradients.bind(inner);
+const apply = inner.applyGradients.bind(inner);
+inner.computeGradients = (m, s) => {
+  const t0 = performance.now();
+  const r = compute(m, s);
+  ownEnd = performance.now();
+  t.own += ownEnd - t0;
+  return r;
+};
+inner.applyGradients = (g, s) => {
+  const t0 = performance.now();
+  t.wait += t0 - ownEnd;
+  const r = apply(g, s);
+  t.apply += performance.now() - t0;
+  return r;
+};
+
+const pool = randomMinibatches(batches, [28, 28, 1], 10);
+for (let i = 0; i < 2; i++) await run.step(pool[i % pool.length]); // warm-up: operators, Adam state
+Object.assign(t, { own: 0, wait: 0, apply: 0 });
+const t0 = performance.now();
+for (let i = 0; i < steps; i++) await run.step(pool[i % pool.length]);
+t.total = performance.now() - t0;
+
+const ms = (v) => `${(v / steps).toFixed(0)} ms`;
+console.log(
+  `${algo}, ${run.workersUsed} worker(s), ${domains} x ${batch} images per step, mean of ${steps} steps: ` +
+    `step ${ms(t.total)} | main thread's gradients ${ms(t.own)} | waiting for workers + summing ${ms(t.wait)} | ` +
+    `optimizer ${ms(t.apply)} | rest ${ms(t.total - t.own - t.wait - t.apply)}`,
+);
+disposeMinibatches(pool);
+run.dispose();
+rmSync(tmp, { recursive: true, force: true });
+process.exit(0);
