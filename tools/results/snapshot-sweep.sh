@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Copies what `qtdog report` reads from a sweep folder (sweep.json; each job's config.json,
-# config.yaml, job.json, results.jsonl, log.txt and `done`), leaving out checkpoints, so a finished
+# config.yaml, job.json, results.jsonl, final.json, log.txt and `done`), leaving out checkpoints, so a finished
 # sweep's raw results can be committed beside its report and the report rebuilt from them:
 #   tools/results/snapshot-sweep.sh runs/sweeps/NAME docs/results/sweep-NAME/raw
 #   qtdog report docs/results/sweep-NAME/raw --out docs/results/sweep-NAME --html
@@ -13,7 +13,7 @@ mkdir -p "$dest"; cp "$src/sweep.json" "$dest/"
 for job in "$src"/*/; do
   id=$(basename "$job"); [ -f "$job/job.json" ] || continue
   mkdir -p "$dest/$id"
-  for f in config.json config.yaml job.json results.jsonl log.txt done; do
+  for f in config.json config.yaml job.json results.jsonl final.json log.txt done; do
     if [ -f "$job/$f" ]; then cp "$job/$f" "$dest/$id/"; else rm -f "$dest/$id/$f"; fi
   done
 done
