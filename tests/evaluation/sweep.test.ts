@@ -296,4 +296,22 @@ describe('configs/sweeps/zoo-rmnist.yaml and zoo-cmnist.yaml (issue 4\'s table)'
       expect(j.config.algorithm).toMatchObject({ type: j.label, lr: 1e-3, batchSize: 32 });
     }
   });
+
+  it('zoo-rmnist-swad: one ERM+SWAD job, the very run of configs/rmnist-erm-swad.yaml', async () => {
+    const { jobs } = await dryRun(join(ROOT, 'configs/sweeps/zoo-rmnist-swad.yaml'));
+    expect(jobs).toHaveLength(1);
+    const loaded = loadConfigFile(join(ROOT, 'configs/rmnist-erm-swad.yaml'));
+    const single = toRunConfigDoc(resolveRunConfig(loaded.config, registry, loaded.file), []);
+    // The sweep pins 1 worker (comparable step times); workers are not part of a job's identity.
+    expect(jobId(single, [])).toBe(jobs[0]!.id);
+    expect(jobs[0]!.config.hooks).toEqual([expect.objectContaining({ type: 'SWAD', nConverge: 3, nTolerance: 6, toleranceRatio: 0.3 })]);
+  });
+
+  it('zoo-cmnist-swad: the same ERM+SWAD job on ColoredMNIST, test environment 2', async () => {
+    const { jobs } = await dryRun(join(ROOT, 'configs/sweeps/zoo-cmnist-swad.yaml'));
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.config.dataset).toMatchObject({ type: 'ColoredMNIST', testEnvs: [2] });
+    expect(jobs[0]!.config.hooks).toEqual([expect.objectContaining({ type: 'SWAD' })]);
+    expect(jobs[0]!.config.train).toMatchObject({ steps: 1001, checkpointFreq: 100, workers: 1 });
+  });
 });
