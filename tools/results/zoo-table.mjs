@@ -97,8 +97,11 @@ for (const c of columns) {
   for (const [label, a] of c.acc) {
     if (!a.swad) continue;
     const s = a.swad;
+    const what = s.converged
+      ? `averaged steps ${s.startStep} to ${s.endStep} over ${s.segments} segment(s)`
+      : 'no loss valley found: the row is the last weights, not an average';
     console.log(
-      `\n${label} on ${c.dataset}: averaged steps ${s.startStep} to ${s.endStep} over ${s.segments} segment(s); ` +
+      `\n${label} on ${c.dataset}: ${what}; ` +
         `valley ${s.valleyEnded ? 'ended (early stop)' : 'still open at the last step'}; ` +
         `training-domain validation ${(100 * s.trainDomainValAcc).toFixed(1)}%.`,
     );
