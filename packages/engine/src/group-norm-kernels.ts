@@ -14,6 +14,9 @@ import {
   type NamedAttrMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { groupNormSimd, heapOffset, type GroupNormSimd } from './simd-group-norm';
+import { alloc, free, heap } from './wasm-kernel-utils';
 
 export const GROUP_NORM = 'QtdogGroupNorm';
 export const GROUP_NORM_GRAD = 'QtdogGroupNormGrad';
@@ -254,6 +257,8 @@ function forwardKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
     const { x, gamma, beta } = inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
     const { numGroups, epsilon } = attrs as unknown as { numGroups: number; epsilon: number };
     const { n, hw, c, g, cg } = dims(x.shape, numGroups);
+    const simd = backendName === 'wasm' && c % 4 === 0 ? groupNormSimd(backend as BackendWasm) : null;
+    if (simd) return forwardSimd(simd, backend as BackendWasm, x, gamma, beta, n, hw, c, g, cg, epsilon);
     const mem = memoryFor(backendName, backend as KernelBackend);
     const y = mem.alloc(x.shape);
     const mean = mem.alloc([n, g]);
@@ -271,6 +276,8 @@ function backwardKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
     const { dy, x, gamma, mean, rstd } = inputs as Record<string, TensorInfo>;
     const { numGroups } = attrs as unknown as { numGroups: number };
     const { n, hw, c, g, cg } = dims(x.shape, numGroups);
+    const simd = backendName === 'wasm' && c % 4 === 0 ? groupNormSimd(backend as BackendWasm) : null;
+    if (simd) return backwardSimd(simd, backend as BackendWasm, dy, x, gamma, mean, rstd, n, hw, c, g, cg);
     const mem = memoryFor(backendName, backend as KernelBackend);
     const dx = mem.alloc(x.shape);
     const dgamma = mem.alloc([c]);
@@ -281,6 +288,122 @@ function backwardKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
     groupNormBackward(mem.read(dy), mem.read(x), mem.read(gamma), mem.read(mean), mem.read(rstd), dxv, dgv, dbv, n, hw, c, g, cg);
     return [mem.finish(dx, dxv), mem.finish(dgamma, dgv), mem.finish(dbeta, dbv)];
   };
+}
+
+// The wasm SIMD path (simd-group-norm.ts): the passes over the activation run in our wasm module,
+// in place on the backend's heap; the per-(sample, group) arithmetic, the same formulas as above
+// with the per-channel sums, stays here. Scratch arrays are backend allocations, freed before return.
+
+/** A scratch f64 array of `len` on the wasm heap: its allocation and 8-byte aligned byte offset. */
+function scratchF64(backend: BackendWasm, len: number): { info: TensorInfo; offset: number } {
+  const info = alloc(backend, [2 * len + 2]);
+  return { info, offset: Math.ceil(heapOffset(backend, info) / 8) * 8 };
+}
+
+function forwardSimd(
+  k: GroupNormSimd, backend: BackendWasm, x: TensorInfo, gamma: TensorInfo, beta: TensorInfo,
+  n: number, hw: number, c: number, g: number, cg: number, eps: number,
+): TensorInfo[] {
+  const y = alloc(backend, x.shape);
+  const mean = alloc(backend, [n, g]);
+  const rstd = alloc(backend, [n, g]);
+  const sums = scratchF64(backend, 2 * n * c);
+  const coef = alloc(backend, [2 * n * c]); // scale, shift: f32 [N][C] each
+  const xo = heapOffset(backend, x);
+  k.channelSums(xo, xo, sums.offset, sums.offset + 8 * n * c, n, hw, c, 0);
+  const f32 = heap(backend, coef); // every allocation is done: views stay valid from here
+  const buffer = f32.buffer;
+  const sum = new Float64Array(buffer, sums.offset, n * c);
+  const sq = new Float64Array(buffer, sums.offset + 8 * n * c, n * c);
+  const xv = heap(backend, x);
+  const gv = heap(backend, gamma);
+  const bv = heap(backend, beta);
+  const mv = heap(backend, mean);
+  const rv = heap(backend, rstd);
+  const count = hw * cg;
+  for (let b = 0; b < n; b++) {
+    const first = b * hw * c; // the module's shift K per channel: the sample's first row
+    for (let j = 0; j < g; j++) {
+      let a = 0;
+      for (let ch = j * cg; ch < (j + 1) * cg; ch++) a += sum[b * c + ch] + hw * xv[first + ch];
+      const m = a / count;
+      // Sum of (x - m)^2 from the shifted sums: per channel S2 + 2 (K - m) S1 + HW (K - m)^2.
+      let m2 = 0;
+      for (let ch = j * cg; ch < (j + 1) * cg; ch++) {
+        const d = xv[first + ch] - m;
+        m2 += sq[b * c + ch] + 2 * d * sum[b * c + ch] + hw * d * d;
+      }
+      const r = 1 / Math.sqrt(Math.max(0, m2 / count) + eps); // biased variance, as PyTorch
+      mv[b * g + j] = m;
+      rv[b * g + j] = r;
+      for (let ch = j * cg; ch < (j + 1) * cg; ch++) {
+        f32[b * c + ch] = r * gv[ch];
+        f32[n * c + b * c + ch] = bv[ch] - m * r * gv[ch];
+      }
+    }
+  }
+  const co = heapOffset(backend, coef);
+  k.affine(heapOffset(backend, x), 0, heapOffset(backend, y), co, 0, co + 4 * n * c, n, hw, c, 0);
+  free(backend, sums.info);
+  free(backend, coef);
+  return [y, mean, rstd];
+}
+
+function backwardSimd(
+  k: GroupNormSimd, backend: BackendWasm, dy: TensorInfo, x: TensorInfo, gamma: TensorInfo, meanIn: TensorInfo,
+  rstdIn: TensorInfo, n: number, hw: number, c: number, g: number, cg: number,
+): TensorInfo[] {
+  const dx = alloc(backend, x.shape);
+  const dgamma = alloc(backend, [c]);
+  const dbeta = alloc(backend, [c]);
+  const sums = scratchF64(backend, 2 * n * c);
+  const coef = alloc(backend, [3 * n * c]); // P, Q, R: f32 [N][C] each (Q, R repeated over a group's channels)
+  k.channelSums(heapOffset(backend, dy), heapOffset(backend, x), sums.offset, sums.offset + 8 * n * c, n, hw, c, 1);
+  const f32 = heap(backend, coef);
+  const buffer = f32.buffer;
+  const s1 = new Float64Array(buffer, sums.offset, n * c);
+  const s2 = new Float64Array(buffer, sums.offset + 8 * n * c, n * c);
+  const xv = heap(backend, x);
+  const gv = heap(backend, gamma);
+  const mv = heap(backend, meanIn);
+  const rv = heap(backend, rstdIn);
+  const dg = new Float64Array(c);
+  const db = new Float64Array(c);
+  const count = hw * cg;
+  for (let b = 0; b < n; b++) {
+    const first = b * hw * c; // the module's shift K per channel: the sample's first row
+    for (let j = 0; j < g; j++) {
+      const mean = mv[b * g + j];
+      const rstd = rv[b * g + j];
+      let sumG = 0; // sum gamma dy
+      let sumGX = 0; // sum gamma dy xhat
+      for (let ch = j * cg; ch < (j + 1) * cg; ch++) {
+        const t1 = s1[b * c + ch];
+        // sum dy (x - mean) = sum dy (x - K) + (K - mean) sum dy
+        const dyXhat = rstd * (s2[b * c + ch] + (xv[first + ch] - mean) * t1);
+        db[ch] += t1;
+        dg[ch] += dyXhat;
+        sumG += gv[ch] * t1;
+        sumGX += gv[ch] * dyXhat;
+      }
+      const a = sumG / count;
+      const bb = sumGX / count;
+      const q = -rstd * rstd * bb;
+      const r = rstd * (mean * rstd * bb - a);
+      for (let ch = j * cg; ch < (j + 1) * cg; ch++) {
+        f32[b * c + ch] = rstd * gv[ch];
+        f32[n * c + b * c + ch] = q;
+        f32[2 * n * c + b * c + ch] = r;
+      }
+    }
+  }
+  heap(backend, dgamma).set(dg);
+  heap(backend, dbeta).set(db);
+  const co = heapOffset(backend, coef);
+  k.affine(heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, dx), co, co + 4 * n * c, co + 8 * n * c, n, hw, c, 1);
+  free(backend, sums.info);
+  free(backend, coef);
+  return [dx, dgamma, dbeta];
 }
 
 /** Registers the fused GroupNorm kernels for 'wasm' and 'cpu' (idempotent). */

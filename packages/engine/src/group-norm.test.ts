@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { groupNorm, groupNormImpl } from './group-norm';
 import { registerWasmTrainingKernels } from './wasm-conv-kernels';
+import { groupNormSimd, setGroupNormKernel } from './simd-group-norm';
 
 function rand(n: number, seed: number, offset = 0, scale = 1): Float32Array {
   const out = new Float32Array(n);
@@ -61,7 +62,20 @@ const cases = [
   { shape: [3, 3, 3, 6], g: 1, offset: 3, scale: 1 }, // LayerNorm-like, non-zero mean
   { shape: [2, 4, 4, 6], g: 6, offset: -1, scale: 0.5 }, // InstanceNorm-like
   { shape: [2, 7, 7, 64], g: 8, offset: 0.3, scale: 1 }, // MNIST_CNN-like
+  { shape: [3, 9, 7, 16], g: 2, offset: 5, scale: 0.5 }, // large mean; 63 rows: SIMD blocks of 32 and a partial one
 ];
+
+/** Implementations compared: on wasm the fused kernels run on our SIMD module or in JavaScript. */
+function variants(backend: string): Array<{ name: string; fused: boolean; kernel: 'simd' | 'js' }> {
+  const fused: Array<{ name: string; fused: boolean; kernel: 'simd' | 'js' }> =
+    backend === 'wasm'
+      ? [
+          { name: 'fused simd', fused: true, kernel: 'simd' },
+          { name: 'fused js', fused: true, kernel: 'js' },
+        ]
+      : [{ name: 'fused', fused: true, kernel: 'simd' }];
+  return [...fused, { name: 'ops', fused: false, kernel: 'simd' }];
+}
 
 describe.each(['cpu', 'wasm'])('groupNorm on %s', (backend) => {
   let previous: string;
@@ -71,7 +85,13 @@ describe.each(['cpu', 'wasm'])('groupNorm on %s', (backend) => {
     await tf.setBackend(backend);
   });
   afterAll(async () => {
+    setGroupNormKernel('simd');
     if (previous) await tf.setBackend(previous);
+  });
+
+  it.runIf(backend === 'wasm')('runs on the SIMD module in Node (C % 4 == 0)', () => {
+    setGroupNormKernel('simd');
+    expect(groupNormSimd(tf.backend() as never)).not.toBeNull();
   });
 
   it.each(cases)('value matches the definition: %o', ({ shape, g, offset, scale }) => {
@@ -80,12 +100,13 @@ describe.each(['cpu', 'wasm'])('groupNorm on %s', (backend) => {
     const gv = rand(c, 2, 1, 1);
     const bv = rand(c, 3);
     const ref = direct(xv, shape, g, gv, bv, 1e-5);
-    for (const fused of [true, false]) {
+    for (const { name, fused, kernel } of variants(backend)) {
+      setGroupNormKernel(kernel);
       const x = tf.tensor4d(xv, shape as [number, number, number, number]);
       const y = tf.tidy(() => groupNormImpl(x, g, tf.tensor1d(gv), tf.tensor1d(bv), 1e-5, fused).dataSync());
       x.dispose();
       const { err, scale: s } = maxErr(y, ref);
-      console.log(`${backend} groupNorm ${fused ? 'fused' : 'ops'} value ${JSON.stringify(shape)} g=${g}: max err ${err.toExponential(2)} (scale ${s.toFixed(2)})`);
+      console.log(`${backend} groupNorm ${name} value ${JSON.stringify(shape)} g=${g}: max err ${err.toExponential(2)} (scale ${s.toFixed(2)})`);
       expect(err).toBeLessThan(1e-5 * Math.max(1, s));
     }
   });
@@ -108,11 +129,12 @@ describe.each(['cpu', 'wasm'])('groupNorm on %s', (backend) => {
     const ref = grads(plainOps);
     const names = ['dx', 'dgamma', 'dbeta'];
     // The fused kernels, and the plain-ops analytic gradient used on other backends (tfjs-node).
-    for (const fused of [true, false]) {
+    for (const { name, fused, kernel } of variants(backend)) {
+      setGroupNormKernel(kernel);
       const got = grads((a, b, c, d, e) => groupNormImpl(a, b, c, d, e, fused));
       got.forEach((gv, i) => {
         const { err, scale: s } = maxErr(gv, ref[i]);
-        console.log(`${backend} groupNorm ${fused ? 'fused' : 'ops'} ${names[i]} ${JSON.stringify(shape)} g=${g}: max err ${err.toExponential(2)} (scale ${s.toFixed(2)})`);
+        console.log(`${backend} groupNorm ${name} ${names[i]} ${JSON.stringify(shape)} g=${g}: max err ${err.toExponential(2)} (scale ${s.toFixed(2)})`);
         expect(err).toBeLessThan(1e-4 * Math.max(1, s));
       });
     }

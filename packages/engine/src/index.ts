@@ -4,3 +4,4 @@ export { registerGradients } from './gradients';
 export { registerWasmTrainingKernels } from './wasm-conv-kernels';
 export { groupNorm } from './group-norm';
 export { setFilterGradKernel, filterGradKernel, type FilterGradKernel } from './simd-filter-grad';
+export { setGroupNormKernel } from './simd-group-norm';
