@@ -3,10 +3,11 @@
 // batch, sending weights). Run it with 1 worker and the same per-worker batch beside it to see what
 // the second thread costs: on a 2-core machine the difference is the data-parallel overhead.
 //
-//   npx nx run-many -t build && node tools/bench/data-parallel-phases.mjs [--workers 2] [--algo ERM]
-//       [--batch 32] [--domains 5] [--steps 8]
+//   npx nx run-many -t build && node tools/bench/data-parallel-phases.mjs [--net mnist|resnet18]
+//       [--workers 2] [--algo ERM] [--batch 32] [--domains 5] [--steps 8]
 //
-// MNIST_CNN on random 28x28 images, built as `qtdog run` builds it (tools/bench/lib/ours.mjs).
+// MNIST_CNN on random 28x28 images, or ResNet-18 on 64x64x3 (defaults then: 3 domains x 16, as the
+// bench's resnet18 lines), built as `qtdog run` builds it (tools/bench/lib/ours.mjs).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,16 +18,22 @@ const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : dflt;
 };
+const NETS = {
+  mnist: { network: { type: 'MNIST_CNN' }, input: [28, 28, 1], classes: 10, batch: 32, domains: 5 },
+  resnet18: { network: { type: 'ResNet18' }, input: [64, 64, 3], classes: 7, batch: 16, domains: 3 },
+};
+const net = NETS[arg('net', 'mnist')];
+if (!net) throw new Error(`--net: one of ${Object.keys(NETS).join(', ')}`);
 const workers = Number(arg('workers', 2));
 const algo = arg('algo', 'ERM');
-const batch = Number(arg('batch', 32));
-const domains = Number(arg('domains', 5));
+const batch = Number(arg('batch', net.batch));
+const domains = Number(arg('domains', net.domains));
 const steps = Number(arg('steps', 8));
 
 await selectBackend('wasm', () => {});
 const tmp = mkdtempSync(join(tmpdir(), 'qtdog-dp-phases-'));
 const batches = Array(domains).fill(batch);
-const run = await buildRun({ network: { type: 'MNIST_CNN' }, input: [28, 28, 1], classes: 10, batches, algo, workers }, tmp);
+const run = await buildRun({ network: net.network, input: net.input, classes: net.classes, batches, algo, workers }, tmp);
 if (run.note) console.log(run.note);
 
 // The inner algorithm's two halves, timed; DataParallelAlgorithm calls computeGradients for the
@@ -52,7 +59,7 @@ inner.applyGradients = (g, s) => {
   return r;
 };
 
-const pool = randomMinibatches(batches, [28, 28, 1], 10);
+const pool = randomMinibatches(batches, net.input, net.classes);
 for (let i = 0; i < 2; i++) await run.step(pool[i % pool.length]); // warm-up: operators, Adam state
 Object.assign(t, { own: 0, wait: 0, apply: 0 });
 const t0 = performance.now();
@@ -61,7 +68,7 @@ t.total = performance.now() - t0;
 
 const ms = (v) => `${(v / steps).toFixed(0)} ms`;
 console.log(
-  `${algo}, ${run.workersUsed} worker(s), ${domains} x ${batch} images per step, mean of ${steps} steps: ` +
+  `${net.network.type} ${algo}, ${run.workersUsed} worker(s), ${domains} x ${batch} images per step, mean of ${steps} steps: ` +
     `step ${ms(t.total)} | main thread's gradients ${ms(t.own)} | waiting for workers + summing ${ms(t.wait)} | ` +
     `optimizer ${ms(t.apply)} | rest ${ms(t.total - t.own - t.wait - t.apply)}`,
 );
