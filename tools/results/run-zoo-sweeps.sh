@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Issue 4's sweeps, one after another, 2 jobs at a time (1 worker each): ColoredMNIST, then
+# RotatedMNIST, then the two SWAD jobs side by side. Every sweep is resumable: stop this with
+# Ctrl-C (running jobs release their locks and resume from their last checkpoint) and start it
+# again to go on.
+#   nohup tools/results/run-zoo-sweeps.sh > zoo-sweeps.log 2>&1 &
+# Then, per sweep: tools/results/snapshot-sweep.sh runs/sweeps/NAME docs/results/NAME/raw and
+# qtdog report docs/results/NAME/raw --out docs/results/NAME --html; the table of docs/results.md
+# comes from tools/results/zoo-table.mjs.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+Q="node packages/cli/bin/qtdog.js"
+$Q sweep configs/sweeps/zoo-cmnist.yaml --jobs 2 || echo "zoo-cmnist exited $?"
+$Q sweep configs/sweeps/zoo-rmnist.yaml --jobs 2 || echo "zoo-rmnist exited $?"
+$Q sweep configs/sweeps/zoo-cmnist-swad.yaml &
+$Q sweep configs/sweeps/zoo-rmnist-swad.yaml
+wait
+echo "zoo sweeps: all done"
