@@ -9,10 +9,19 @@
 # comes from tools/results/zoo-table.mjs.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+# A sweep stopped by a signal exits with 130 (SIGINT) or 143 (SIGTERM) instead of dying of it, so
+# the signal alone would not stop this script: stop here too, and do not start the next sweep.
+trap 'echo "zoo sweeps: stopped"; exit 130' INT TERM
 Q="node packages/cli/bin/qtdog.js"
-$Q sweep configs/sweeps/zoo-cmnist.yaml --jobs 2 || echo "zoo-cmnist exited $?"
-$Q sweep configs/sweeps/zoo-rmnist.yaml --jobs 2 || echo "zoo-rmnist exited $?"
-$Q sweep configs/sweeps/zoo-cmnist-swad.yaml &
-$Q sweep configs/sweeps/zoo-rmnist-swad.yaml
+sweep() {
+  $Q sweep "$@"
+  local rc=$?
+  if [ $rc -eq 130 ] || [ $rc -eq 143 ]; then echo "zoo sweeps: stopped"; exit $rc; fi
+  [ $rc -eq 0 ] || echo "$1 exited $rc"
+}
+sweep configs/sweeps/zoo-cmnist.yaml --jobs 2
+sweep configs/sweeps/zoo-rmnist.yaml --jobs 2
+sweep configs/sweeps/zoo-cmnist-swad.yaml &
+sweep configs/sweeps/zoo-rmnist-swad.yaml
 wait
 echo "zoo sweeps: all done"
