@@ -294,10 +294,31 @@ function backwardKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
 // in place on the backend's heap; the per-(sample, group) arithmetic, the same formulas as above
 // with the per-channel sums, stays here. Scratch arrays are backend allocations, freed before return.
 
-/** A scratch f64 array of `len` on the wasm heap: its allocation and 8-byte aligned byte offset. */
-function scratchF64(backend: BackendWasm, len: number): { info: TensorInfo; offset: number } {
-  const info = alloc(backend, [2 * len + 2]);
-  return { info, offset: Math.ceil(heapOffset(backend, info) / 8) * 8 };
+/**
+ * Runs the module's channelSums (mode 0: x's shifted sums; mode 1: dy's and dy * (x - K)) into
+ * scratch f64 arrays, and allocates `coefArrays` f32 [N][C] coefficient arrays for `affine`. Call
+ * it after the kernel's outputs are allocated: it makes the last allocations, so the views it
+ * returns stay valid until `free`.
+ */
+function shiftedChannelSums(
+  k: GroupNormSimd, backend: BackendWasm, a: TensorInfo, x: TensorInfo, n: number, hw: number, c: number, mode: 0 | 1, coefArrays: number,
+) {
+  const nc = n * c;
+  const sums = alloc(backend, [4 * nc + 2]); // two f64 [N][C], plus room to align to 8 bytes
+  const coef = alloc(backend, [coefArrays * nc]);
+  const offset = Math.ceil(heapOffset(backend, sums) / 8) * 8;
+  k.channelSums(heapOffset(backend, a), heapOffset(backend, x), offset, offset + 8 * nc, n, hw, c, mode);
+  const f32 = heap(backend, coef);
+  return {
+    sum: new Float64Array(f32.buffer, offset, nc),
+    sq: new Float64Array(f32.buffer, offset + 8 * nc, nc),
+    coef: f32,
+    coefOffset: heapOffset(backend, coef),
+    free: () => {
+      free(backend, sums);
+      free(backend, coef);
+    },
+  };
 }
 
 function forwardSimd(
@@ -307,14 +328,7 @@ function forwardSimd(
   const y = alloc(backend, x.shape);
   const mean = alloc(backend, [n, g]);
   const rstd = alloc(backend, [n, g]);
-  const sums = scratchF64(backend, 2 * n * c);
-  const coef = alloc(backend, [2 * n * c]); // scale, shift: f32 [N][C] each
-  const xo = heapOffset(backend, x);
-  k.channelSums(xo, xo, sums.offset, sums.offset + 8 * n * c, n, hw, c, 0);
-  const f32 = heap(backend, coef); // every allocation is done: views stay valid from here
-  const buffer = f32.buffer;
-  const sum = new Float64Array(buffer, sums.offset, n * c);
-  const sq = new Float64Array(buffer, sums.offset + 8 * n * c, n * c);
+  const { sum, sq, coef: f32, coefOffset: co, free: done } = shiftedChannelSums(k, backend, x, x, n, hw, c, 0, 2); // coef: scale, shift
   const xv = heap(backend, x);
   const gv = heap(backend, gamma);
   const bv = heap(backend, beta);
@@ -342,10 +356,8 @@ function forwardSimd(
       }
     }
   }
-  const co = heapOffset(backend, coef);
   k.affine(heapOffset(backend, x), 0, heapOffset(backend, y), co, 0, co + 4 * n * c, n, hw, c, 0);
-  free(backend, sums.info);
-  free(backend, coef);
+  done();
   return [y, mean, rstd];
 }
 
@@ -356,13 +368,8 @@ function backwardSimd(
   const dx = alloc(backend, x.shape);
   const dgamma = alloc(backend, [c]);
   const dbeta = alloc(backend, [c]);
-  const sums = scratchF64(backend, 2 * n * c);
-  const coef = alloc(backend, [3 * n * c]); // P, Q, R: f32 [N][C] each (Q, R repeated over a group's channels)
-  k.channelSums(heapOffset(backend, dy), heapOffset(backend, x), sums.offset, sums.offset + 8 * n * c, n, hw, c, 1);
-  const f32 = heap(backend, coef);
-  const buffer = f32.buffer;
-  const s1 = new Float64Array(buffer, sums.offset, n * c);
-  const s2 = new Float64Array(buffer, sums.offset + 8 * n * c, n * c);
+  // coef: P, Q, R (Q and R repeated over a group's channels)
+  const { sum: s1, sq: s2, coef: f32, coefOffset: co, free: done } = shiftedChannelSums(k, backend, dy, x, n, hw, c, 1, 3);
   const xv = heap(backend, x);
   const gv = heap(backend, gamma);
   const mv = heap(backend, meanIn);
@@ -399,10 +406,8 @@ function backwardSimd(
   }
   heap(backend, dgamma).set(dg);
   heap(backend, dbeta).set(db);
-  const co = heapOffset(backend, coef);
   k.affine(heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, dx), co, co + 4 * n * c, co + 8 * n * c, n, hw, c, 1);
-  free(backend, sums.info);
-  free(backend, coef);
+  done();
   return [dx, dgamma, dbeta];
 }
 
