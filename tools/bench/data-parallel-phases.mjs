@@ -13,11 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '@qtdog/engine';
 import { buildRun, disposeMinibatches, randomMinibatches } from './lib/ours.mjs';
+import { arg } from './lib/args.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const NETS = {
   mnist: { network: { type: 'MNIST_CNN' }, input: [28, 28, 1], classes: 10, batch: 32, domains: 5 },
   resnet18: { network: { type: 'ResNet18' }, input: [64, 64, 3], classes: 7, batch: 16, domains: 3 },

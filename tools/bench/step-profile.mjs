@@ -17,11 +17,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '@qtdog/engine';
 import { buildRun, disposeMinibatches, randomMinibatches } from './lib/ours.mjs';
+import { arg } from './lib/args.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const algo = arg('algo', 'ERM');
 const batch = Number(arg('batch', 32));
 const domains = Number(arg('domains', 5));

@@ -22,12 +22,9 @@ import { selectBackend } from '@qtdog/engine';
 import { createPluginContainer } from '@qtdog/core';
 import { builtinModules } from '@qtdog/cli';
 import { buildRun, disposeMinibatches, median, randomMinibatches, timeCalls } from './lib/ours.mjs';
+import { arg } from './lib/args.mjs';
 import { gitRevision, load } from './lib/system.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const rounds = Number(arg('rounds', 3));
 const steps = Number(arg('steps', 4)); // even: DANN alternates discriminator and generator steps
 const warmup = Number(arg('warmup', 2));
