@@ -204,6 +204,33 @@ function combine(
 }
 
 /**
+ * One (sample, group) of the backward pass, channels [lo, hi), from per-channel sums
+ * s1 = sum dy and s2 = sum dy (x - K) at s1[at + ch], where K is shift[shiftAt + ch] (0 when shift
+ * is null). Adds the group's share of dgamma and dbeta, and writes dx's Q and R into qr.
+ */
+function groupGradient(
+  s1: Float64Array, s2: Float64Array, at: number, shift: Float32Array | null, shiftAt: number, gamma: Float32Array,
+  mean: number, rstd: number, lo: number, hi: number, count: number, dg: Float64Array, db: Float64Array, qr: Float64Array,
+): void {
+  let sumG = 0; // sum gamma dy
+  let sumGX = 0; // sum gamma dy xhat
+  for (let ch = lo; ch < hi; ch++) {
+    const t1 = s1[at + ch];
+    const k = shift === null ? 0 : shift[shiftAt + ch];
+    // sum dy (x - mean) = sum dy (x - K) + (K - mean) sum dy
+    const dyXhat = rstd * (s2[at + ch] + (k - mean) * t1);
+    db[ch] += t1;
+    dg[ch] += dyXhat;
+    sumG += gamma[ch] * t1;
+    sumGX += gamma[ch] * dyXhat;
+  }
+  const a = sumG / count;
+  const b = sumGX / count;
+  qr[0] = -rstd * rstd * b;
+  qr[1] = rstd * (mean * rstd * b - a);
+}
+
+/**
  * With xhat = (x - mean) * rstd and M = HW * C/G:
  *   dbeta = sum dy, dgamma = sum dy * xhat (over N, H, W),
  *   dx = rstd * (gamma dy - mean_group(gamma dy) - xhat * mean_group(gamma dy xhat)),
@@ -221,28 +248,18 @@ function groupNormBackward(
   const p = new Float32Array(c);
   const q = new Float32Array(g);
   const r = new Float32Array(g);
+  const qr = new Float64Array(2);
   const count = hw * cg;
   for (let b = 0; b < n; b++) {
     const start = b * hw * c;
     const end = start + hw * c;
     channelSums(dy, x, start, end, c, s1, s2);
     for (let j = 0; j < g; j++) {
-      const mean = meanIn[b * g + j];
       const rstd = rstdIn[b * g + j];
-      let sumG = 0; // sum gamma dy
-      let sumGX = 0; // sum gamma dy xhat
-      for (let k = j * cg; k < (j + 1) * cg; k++) {
-        const dyXhat = rstd * (s2[k] - mean * s1[k]);
-        db[k] += s1[k];
-        dg[k] += dyXhat;
-        sumG += gamma[k] * s1[k];
-        sumGX += gamma[k] * dyXhat;
-      }
-      const a = sumG / count;
-      const bb = sumGX / count;
+      groupGradient(s1, s2, 0, null, 0, gamma, meanIn[b * g + j], rstd, j * cg, (j + 1) * cg, count, dg, db, qr);
       for (let k = j * cg; k < (j + 1) * cg; k++) p[k] = rstd * gamma[k];
-      q[j] = -rstd * rstd * bb;
-      r[j] = rstd * (mean * rstd * bb - a);
+      q[j] = qr[0];
+      r[j] = qr[1];
     }
     combine(dy, x, dx, start, end, c, g, cg, p, q, r);
   }
@@ -376,31 +393,17 @@ function backwardSimd(
   const rv = heap(backend, rstdIn);
   const dg = new Float64Array(c);
   const db = new Float64Array(c);
+  const qr = new Float64Array(2);
   const count = hw * cg;
   for (let b = 0; b < n; b++) {
     const first = b * hw * c; // the module's shift K per channel: the sample's first row
     for (let j = 0; j < g; j++) {
-      const mean = mv[b * g + j];
       const rstd = rv[b * g + j];
-      let sumG = 0; // sum gamma dy
-      let sumGX = 0; // sum gamma dy xhat
-      for (let ch = j * cg; ch < (j + 1) * cg; ch++) {
-        const t1 = s1[b * c + ch];
-        // sum dy (x - mean) = sum dy (x - K) + (K - mean) sum dy
-        const dyXhat = rstd * (s2[b * c + ch] + (xv[first + ch] - mean) * t1);
-        db[ch] += t1;
-        dg[ch] += dyXhat;
-        sumG += gv[ch] * t1;
-        sumGX += gv[ch] * dyXhat;
-      }
-      const a = sumG / count;
-      const bb = sumGX / count;
-      const q = -rstd * rstd * bb;
-      const r = rstd * (mean * rstd * bb - a);
+      groupGradient(s1, s2, b * c, xv, first, gv, mv[b * g + j], rstd, j * cg, (j + 1) * cg, count, dg, db, qr);
       for (let ch = j * cg; ch < (j + 1) * cg; ch++) {
         f32[b * c + ch] = rstd * gv[ch];
-        f32[n * c + b * c + ch] = q;
-        f32[2 * n * c + b * c + ch] = r;
+        f32[n * c + b * c + ch] = qr[0];
+        f32[2 * n * c + b * c + ch] = qr[1];
       }
     }
   }
