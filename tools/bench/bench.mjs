@@ -21,6 +21,7 @@ import { forwardFlops, mnistCnnConvs, resnet18Convs, TRAIN_MULTIPLIER } from './
 import { cpuInfo, f0, f1, f2, gitRevision, load, packageVersion, rssMB, staleBuilds, table } from './lib/system.mjs';
 import { DEFAULT_PYTHON, startTorch } from './lib/torch-child.mjs';
 import { runSoak } from './lib/soak.mjs';
+import { ConvLoad } from './lib/conv-load.mjs';
 
 // ------------------------------------------------------------------ options
 
@@ -116,7 +117,7 @@ if (opts.list) {
 
 const P = opts.quick
   ? { reps: 1, warmup: 1, steps: 2, resnetSteps: 1, evalBatches: 1, ceilingReps: 1, pipelineBatches: 2 }
-  : { reps: 3, warmup: 2, steps: 5, resnetSteps: 3, evalBatches: 2, ceilingReps: 5, pipelineBatches: 10 };
+  : { reps: 3, warmup: 2, steps: 5, resnetSteps: 3, evalBatches: 2, ceilingReps: 3, pipelineBatches: 10 };
 if (opts.reps) P.reps = opts.reps;
 if (opts.steps) P.steps = P.resnetSteps = P.evalBatches = P.pipelineBatches = opts.steps;
 
@@ -160,7 +161,10 @@ if (torch) console.log('          ours with k workers is compared with PyTorch o
 const results = new Map();
 const ceilings = new Map();
 
-/** The measured ceiling of `net` at `batch` images per worker, computed once (and printed). */
+/**
+ * The conv ceiling of `net` at `batch` images per worker, shape by shape and beside PyTorch's, printed once
+ * per network and batch. The efficiencies use ceilingRep's figures, measured again after every rep.
+ */
 async function ceilingFor(net, batch) {
   const key = `${net.label}:${batch}`;
   if (ceilings.has(key)) return ceilings.get(key);
@@ -189,6 +193,40 @@ async function ceilingFor(net, batch) {
   return c;
 }
 
+const loaders = new Map();
+
+/**
+ * One rep's ceilings, measured right after the rep's own steps so that both see the machine at the
+ * same speed (it drifts by up to 40% within minutes): this thread's conv speed alone, and with
+ * `threads` > 1 while threads - 1 other threads run the same convolutions (conv-load.mjs). The
+ * second is what k data-parallel threads can reach at best when they share the machine's caches
+ * and memory bandwidth; the first, times k, is the ceiling the issue defines.
+ */
+async function ceilingRep(net, batch, threads) {
+  const solo = convCeiling(net.convs, batch, P.ceilingReps).gflops;
+  if (threads < 2) return { solo, busy: solo };
+  if (!loaders.has(threads - 1)) loaders.set(threads - 1, new ConvLoad(threads - 1));
+  const busy = (await loaders.get(threads - 1).run(net.convs, batch, () => convCeiling(net.convs, batch, P.ceilingReps))).gflops;
+  return { solo, busy };
+}
+
+/** Step FLOPs over a rep's time, against that rep's two ceilings; the line's figures are medians. */
+function efficiencies(r, flops, workers) {
+  const eff = r.ours.map((ms, i) => flops / ms / 1e6 / (r.ceil[i].solo * workers));
+  const effBusy = r.ours.map((ms, i) => flops / ms / 1e6 / (r.ceil[i].busy * workers));
+  r.ceilingPerWorker = median(r.ceil.map((c) => c.solo));
+  r.busyPerWorker = median(r.ceil.map((c) => c.busy));
+  r.ceiling = r.ceilingPerWorker * workers;
+  r.busyCeiling = r.busyPerWorker * workers;
+  r.efficiency = median(eff);
+  r.busyEfficiency = median(effBusy);
+}
+
+function ceilingNote(r, workers) {
+  const busy = workers > 1 ? `; both threads busy: ${workers} x ${f1(r.busyPerWorker)} = ${f1(r.busyCeiling)}, efficiency ${f2(r.busyEfficiency)}` : '';
+  return `ceiling ${f1(r.ceiling)} (${workers} x ${f1(r.ceilingPerWorker)} alone): efficiency ${f2(r.efficiency)}${busy}`;
+}
+
 function tensorsNote(t) {
   const w = t.workerWarm !== undefined ? `; worker ${t.workerWarm} -> ${t.workerEnd}` : '';
   const own = t.own ? ` (${t.own} of them the bench's inputs)` : '';
@@ -210,9 +248,10 @@ async function trainLine(line) {
   const pool = randomMinibatches(line.batches, net.input, net.classes);
   let k = 0;
   const step = () => run.step(pool[k++ % pool.length]);
-  const r = { line, images, workersUsed: run.workersUsed, note: run.note, ours: [], torch: [], torchThreads: line.workers };
+  const r = { line, images, workersUsed: run.workersUsed, note: run.note, ours: [], ceil: [], torch: [], torchThreads: line.workers };
   try {
-    const ceiling = await ceilingFor(net, Math.ceil(images / run.workersUsed));
+    const perWorker = Math.ceil(images / run.workersUsed);
+    await ceilingFor(net, perWorker);
     await timeCalls(step, 0, warmup);
     r.tensors = { before, warm: tf.memory().numTensors, workerWarm: run.workerNumTensors(), own: pool.length * line.batches.length * 2 };
     const tid = line.id;
@@ -229,6 +268,7 @@ async function trainLine(line) {
     for (let rep = 0; rep < P.reps; rep++) {
       const ms = await timeCalls(step, steps, 0);
       r.ours.push(ms.reduce((a, b) => a + b, 0) / ms.length);
+      r.ceil.push(await ceilingRep(net, perWorker, run.workersUsed));
       if (torchOk) {
         try {
           const ans = await torch.request({ cmd: 'train', id: tid, threads: line.workers, steps, warmup: rep === 0 ? warmup : 0 });
@@ -251,9 +291,7 @@ async function trainLine(line) {
     r.ratio = r.torchIps ? r.oursIps / r.torchIps : undefined;
     r.gflops = flops / r.oursMs / 1e6;
     r.torchGflops = r.torchMs ? flops / r.torchMs / 1e6 : undefined;
-    r.ceilingPerWorker = ceiling.gflops;
-    r.ceiling = ceiling.gflops * run.workersUsed;
-    r.efficiency = r.gflops / r.ceiling;
+    efficiencies(r, flops, run.workersUsed);
   } finally {
     disposeMinibatches(pool);
     run.dispose();
@@ -268,7 +306,7 @@ async function trainLine(line) {
       ` | ours/PyTorch ${r.ratio ? f2(r.ratio) + 'x' : '-'}`,
   );
   console.log(
-    `   ${f1(r.gflops)} GFLOP/s (${TRAIN_MULTIPLIER[line.algo]}x forward conv FLOPs) of ceiling ${f1(r.ceiling)} (${run.workersUsed} x ${f1(r.ceilingPerWorker)}): efficiency ${f2(r.efficiency)}` +
+    `   ${f1(r.gflops)} GFLOP/s (${TRAIN_MULTIPLIER[line.algo]}x forward conv FLOPs) of ${ceilingNote(r, run.workersUsed)}` +
       (r.torchGflops ? ` | PyTorch ${f1(r.torchGflops)} GFLOP/s` : ''),
   );
   console.log(`   ${tensorsNote(r.tensors)}; ${memNote(r.torchRss)}`);
@@ -280,9 +318,10 @@ async function evalLine(line) {
   const before = tf.memory().numTensors;
   const run = await buildRun({ network: net.network, input: net.input, classes: net.classes, batches: [32], algo: 'ERM', workers: line.workers }, tmpRoot);
   const x = tf.randomUniform([line.batch, ...net.input]);
-  const r = { line, images: line.batch, workersUsed: run.workersUsed, ours: [], torch: [], torchThreads: line.workers };
+  const r = { line, images: line.batch, workersUsed: run.workersUsed, ours: [], ceil: [], torch: [], torchThreads: line.workers };
   try {
-    const ceiling = await ceilingFor(net, Math.ceil(line.batch / run.workersUsed));
+    const perWorker = Math.ceil(line.batch / run.workersUsed);
+    await ceilingFor(net, perWorker);
     await timeCalls(() => run.predict(x), 0, P.warmup);
     r.tensors = { before, warm: tf.memory().numTensors, workerWarm: run.workerNumTensors(), own: 1 };
     let torchOk = false;
@@ -298,6 +337,7 @@ async function evalLine(line) {
     for (let rep = 0; rep < P.reps; rep++) {
       const ms = await timeCalls(() => run.predict(x), P.evalBatches, 0);
       r.ours.push(ms.reduce((a, b) => a + b, 0) / ms.length);
+      r.ceil.push(await ceilingRep(net, perWorker, run.workersUsed));
       if (torchOk) {
         try {
           const ans = await torch.request({ cmd: 'eval', id: line.id, threads: line.workers, batch: line.batch, batches: P.evalBatches, warmup: rep === 0 ? P.warmup : 0 });
@@ -320,9 +360,7 @@ async function evalLine(line) {
     r.ratio = r.torchIps ? r.oursIps / r.torchIps : undefined;
     r.gflops = flops / r.oursMs / 1e6;
     r.torchGflops = r.torchMs ? flops / r.torchMs / 1e6 : undefined;
-    r.ceilingPerWorker = ceiling.gflops;
-    r.ceiling = ceiling.gflops * run.workersUsed;
-    r.efficiency = r.gflops / r.ceiling;
+    efficiencies(r, flops, run.workersUsed);
   } finally {
     x.dispose();
     run.dispose();
@@ -334,7 +372,7 @@ async function evalLine(line) {
     `   ours  ${run.workersUsed} worker(s): ${f1(r.oursIps)} img/s, ${f0(r.oursMs)} ms/batch | PyTorch ${r.torchThreads} thread(s): ` +
       `${r.torchMs ? `${f1(r.torchIps)} img/s, ${f0(r.torchMs)} ms/batch` : r.torchError ? `failed: ${r.torchError}` : '-'} | ours/PyTorch ${r.ratio ? f2(r.ratio) + 'x' : '-'}`,
   );
-  console.log(`   ${f1(r.gflops)} GFLOP/s of ceiling ${f1(r.ceiling)} (${run.workersUsed} x ${f1(r.ceilingPerWorker)}): efficiency ${f2(r.efficiency)}${r.torchGflops ? ` | PyTorch ${f1(r.torchGflops)} GFLOP/s` : ''}`);
+  console.log(`   ${f1(r.gflops)} GFLOP/s of ${ceilingNote(r, run.workersUsed)}${r.torchGflops ? ` | PyTorch ${f1(r.torchGflops)} GFLOP/s` : ''}`);
   console.log(`   ${tensorsNote(r.tensors)}; ${memNote(r.torchRss)}`);
   return r;
 }
@@ -377,14 +415,18 @@ for (const line of lines) {
 const done = [...results.values()].filter((r) => r.oursMs);
 if (done.length) {
   console.log('\n== summary (images/s, median over reps) ==');
-  const rows = [['line', 'ours img/s', 'workers', 'PyTorch img/s', 'threads', 'ours/PyTorch', 'GFLOP/s', 'ceiling', 'efficiency', 'tensors warm->end']];
+  const rows = [['line', 'ours img/s', 'workers', 'PyTorch img/s', 'threads', 'ours/PyTorch', 'GFLOP/s', 'ceiling', 'efficiency', 'eff. busy', 'tensors warm->end']];
   for (const r of done) {
     const w = r.workersUsed < r.line.workers ? `${r.workersUsed}*` : `${r.workersUsed}`;
     const tw = r.tensors.workerWarm !== undefined ? ` (w ${r.tensors.workerWarm}->${r.tensors.workerEnd})` : '';
-    rows.push([r.line.id, f1(r.oursIps), w, f1(r.torchIps), r.torch.length ? String(r.torchThreads) : '-', r.ratio ? f2(r.ratio) + 'x' : '-', f1(r.gflops), f1(r.ceiling), f2(r.efficiency), `${r.tensors.warm}->${r.tensors.end}${tw}`]);
+    rows.push([r.line.id, f1(r.oursIps), w, f1(r.torchIps), r.torch.length ? String(r.torchThreads) : '-', r.ratio ? f2(r.ratio) + 'x' : '-', f1(r.gflops), f1(r.ceiling), f2(r.efficiency), r.workersUsed > 1 ? f2(r.busyEfficiency) : '-', `${r.tensors.warm}->${r.tensors.end}${tw}`]);
   }
   console.log(table(rows));
   if (done.some((r) => r.workersUsed < r.line.workers)) console.log('* no data-parallel support (SAM, CORAL): ours ran on 1 thread, PyTorch on the threads shown');
+  console.log(
+    'ceiling: workers x this thread\'s conv speed alone; eff. busy: against workers x its conv speed while the other\n' +
+      'threads run the same convolutions. Both measured after every rep; efficiencies are medians of the reps\' ratios.',
+  );
 
   const lsqRows = [['config', 'workers', 'ours ERM+LSQ/ERM', 'PyTorch ERM+LSQ/ERM']];
   for (const r of done) {
@@ -406,5 +448,6 @@ if (torch) {
   await torch.close();
 }
 console.log(`\npeak RSS: ours ${f0(rssMB().peak)} MB (main thread and workers), PyTorch ${torchPeak ? f0(torchPeak / 1024) + ' MB' : '-'}; tensors left ${tf.memory().numTensors}; load average at end ${load()}`);
+for (const l of loaders.values()) l.close();
 rmSync(tmpRoot, { recursive: true, force: true });
 process.exit(0);
