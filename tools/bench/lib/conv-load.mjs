@@ -3,25 +3,19 @@
 // run, the main thread times its own convolutions (convCeiling): one thread's conv speed when every
 // core does the same work, which is what a data-parallel step's threads can reach at best.
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { convInputs, disposeConvInputs, runConv } from './conv-inputs.mjs';
 
 if (!isMainThread && workerData?.convLoad) {
-  const tf = await import('@tensorflow/tfjs-core');
   const { selectBackend } = await import('@qtdog/engine');
-  const { distinctShapes } = await import('./shapes.mjs');
   await selectBackend('wasm', () => {});
   const flag = new Int32Array(workerData.flag);
   parentPort.on('message', ({ convs, batch }) => {
-    const inputs = distinctShapes(convs).map((s) => ({
-      s,
-      x: tf.randomUniform([batch, s.h, s.w, s.cin]),
-      w: tf.randomUniform([s.k, s.k, s.cin, s.cout], -0.1, 0.1),
-      pad: s.pad === 0 ? 'valid' : [[0, 0], [s.pad, s.pad], [s.pad, s.pad], [0, 0]],
-    }));
+    const inputs = convInputs(convs, batch);
     parentPort.postMessage('running');
     while (Atomics.load(flag, 0) === 1) {
-      for (const { s, x, w, pad } of inputs) tf.conv2d(x, w, s.stride, pad).dispose();
+      for (const input of inputs) runConv(input).dispose();
     }
-    for (const i of inputs) tf.dispose([i.x, i.w]);
+    disposeConvInputs(inputs);
     parentPort.postMessage('stopped');
   });
   parentPort.postMessage('ready');

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { bindRunComponents, createPluginContainer, DataParallelAlgorithm, loadConfigFile, resolveRunComponents } from '@qtdog/core';
 import { BUILTIN_MODULE_PACKAGES, builtinModules } from '@qtdog/cli';
-import { distinctShapes, outSize } from './shapes.mjs';
+import { outSize } from './shapes.mjs';
+import { convInputs, disposeConvInputs, runConv } from './conv-inputs.mjs';
 
 /**
  * Builds a run like `qtdog run` does: a config file (JSON is YAML) in a temp folder, the built-in
@@ -119,21 +120,19 @@ export function convCeiling(convs, batch, reps) {
   const rows = [];
   let flops = 0;
   let ms = 0;
-  for (const s of distinctShapes(convs)) {
-    const x = tf.randomUniform([batch, s.h, s.w, s.cin]);
-    const w = tf.randomUniform([s.k, s.k, s.cin, s.cout], -0.1, 0.1);
-    const pad = s.pad === 0 ? 'valid' : [[0, 0], [s.pad, s.pad], [s.pad, s.pad], [0, 0]];
+  const inputs = convInputs(convs, batch);
+  for (const input of inputs) {
+    const s = input.s;
     const times = [];
     for (let i = 0; i < reps + 1; i++) {
       const t = performance.now();
       // The wasm backend runs a kernel synchronously inside the call: no read-back needed (it would
       // add a copy of the output to the conv's time).
-      const y = tf.conv2d(x, w, s.stride, pad);
+      const y = runConv(input);
       const dt = performance.now() - t;
       y.dispose();
       if (i > 0) times.push(dt);
     }
-    tf.dispose([x, w]);
     // The fastest rep: the ceiling is what the kernel can do, and a rep slowed by anything else on
     // the machine would lower it and inflate every efficiency measured against it (a median of 3
     // once gave 12 GFLOP/s at batch 32 between two 30 GFLOP/s measurements).
@@ -143,6 +142,7 @@ export function convCeiling(convs, batch, reps) {
     flops += f * s.count;
     ms += best * s.count;
   }
+  disposeConvInputs(inputs);
   return { batch, gflops: flops / ms / 1e6, ms, rows };
 }
 
