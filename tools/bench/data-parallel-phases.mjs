@@ -59,8 +59,13 @@ inner.applyGradients = (g, s) => {
 const pool = randomMinibatches(batches, net.input, net.classes);
 for (let i = 0; i < 2; i++) await run.step(pool[i % pool.length]); // warm-up: operators, Adam state
 Object.assign(t, { own: 0, wait: 0, apply: 0 });
+// The workers' own timings (protocol.ts WorkerTimings), summed over workers and steps.
+const wt = { params: 0, grads: 0, pack: 0 };
 const t0 = performance.now();
-for (let i = 0; i < steps; i++) await run.step(pool[i % pool.length]);
+for (let i = 0; i < steps; i++) {
+  await run.step(pool[i % pool.length]);
+  for (const w of run.dp?.lastWorkerTimings ?? []) for (const k of Object.keys(wt)) wt[k] += w[k];
+}
 t.total = performance.now() - t0;
 
 const ms = (v) => `${(v / steps).toFixed(0)} ms`;
@@ -69,6 +74,12 @@ console.log(
     `step ${ms(t.total)} | main thread's gradients ${ms(t.own)} | waiting for workers + summing ${ms(t.wait)} | ` +
     `optimizer ${ms(t.apply)} | rest ${ms(t.total - t.own - t.wait - t.apply)}`,
 );
+if (run.dp) {
+  const per = (v) => `${(v / steps / (run.workersUsed - 1)).toFixed(0)} ms`;
+  console.log(
+    `  each worker (mean): reading weights ${per(wt.params)} | its gradients ${per(wt.grads)} | writing gradients and buffers ${per(wt.pack)}`,
+  );
+}
 disposeMinibatches(pool);
 run.dispose();
 rmSync(tmp, { recursive: true, force: true });

@@ -4,7 +4,8 @@ import type { Algorithm, AlgorithmState, Minibatch } from '../api/algorithm.js';
 import type { Network } from '../api/network.js';
 import { RunError } from '../errors.js';
 import { disposeAll } from '../training/gradients.js';
-import type { Part, ParamValues, WorkerInit, WorkerReply, WorkerRequest } from './protocol.js';
+import type { Part, WorkerInit, WorkerReply, WorkerRequest, WorkerTimings } from './protocol.js';
+import { layoutShared, sharedView, sharedViews, type SharedFloats } from './shared-floats.js';
 import { gradientWorkerPath } from './worker-path.js';
 
 /** Omit that distributes over a union of request kinds. */
@@ -75,6 +76,19 @@ function sliceRows(x: Float32Array, y: Int32Array, rowSize: number, start: numbe
   return { x: x.slice(start * rowSize, end * rowSize), y: y.slice(start, end) };
 }
 
+/** weights[0] * own + sum of weights[i + 1] * others[i], element by element, into a new array. */
+export function weightedSum(own: Float32Array, others: Float32Array[], weights: number[]): Float32Array {
+  const out = new Float32Array(own.length);
+  const w0 = weights[0]!;
+  for (let j = 0; j < own.length; j++) out[j] = own[j]! * w0;
+  others.forEach((o, i) => {
+    if (o.length !== own.length) throw new RunError(`data-parallel: a worker's array has ${o.length} elements, expected ${own.length}`);
+    const wi = weights[i + 1]!;
+    for (let j = 0; j < out.length; j++) out[j]! += o[j]! * wi;
+  });
+  return out;
+}
+
 /** Splits n rows into k nearly equal consecutive ranges. */
 export function splitRanges(n: number, k: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
@@ -98,6 +112,11 @@ export class DataParallelAlgorithm implements Algorithm {
   readonly name: string;
   private readonly workers: WorkerHandle[];
   private version = 0;
+  /** The weights of `sharedVersion`, which every worker reads from in place. */
+  private shared?: SharedFloats;
+  private sharedVersion = -1;
+  /** Each worker's own timings in its latest gradient request (tools/bench/data-parallel-phases.mjs). */
+  lastWorkerTimings: WorkerTimings[] = [];
 
   private constructor(
     private readonly inner: Algorithm,
@@ -132,17 +151,25 @@ export class DataParallelAlgorithm implements Algorithm {
     return Math.max(0, ...this.workers.map((w) => w.numTensors));
   }
 
-  private paramsFor(w: WorkerHandle): { params?: ParamValues; transfer: ArrayBuffer[] } {
-    if (w.version === this.version) return { transfer: [] };
-    const params: ParamValues = {};
-    const transfer: ArrayBuffer[] = [];
-    for (const p of this.network.params.all()) {
-      const data = (p.variable.dataSync() as Float32Array).slice();
-      params[p.name] = data;
-      transfer.push(data.buffer as ArrayBuffer);
+  /**
+   * The shared weights when this worker's copy is stale. They are rewritten only here, at the start
+   * of a step or evaluation batch, when every worker has answered its previous request.
+   */
+  private paramsFor(w: WorkerHandle): SharedFloats | undefined {
+    if (w.version === this.version) return undefined;
+    if (this.sharedVersion !== this.version) {
+      // Laid out again each time: a quantizer may add parameters when it switches on.
+      const params = this.network.params.all();
+      this.shared = layoutShared(
+        params.map((p) => ({ name: p.name, shape: p.variable.shape })),
+        this.shared?.buffer,
+      );
+      const block = this.shared;
+      params.forEach((p, i) => sharedView(block, block.entries[i]!).set(p.variable.dataSync() as Float32Array));
+      this.sharedVersion = this.version;
     }
     w.version = this.version;
-    return { params, transfer };
+    return this.shared;
   }
 
   async update(minibatches: Minibatch[], step: number): Promise<Record<string, number>> {
@@ -157,9 +184,8 @@ export class DataParallelAlgorithm implements Algorithm {
         const [s, t] = ranges[e]![i + 1]!;
         return { ...sliceRows(d.x, d.y, rowSize, s, t), n: t - s, env: d.env };
       });
-      const { params, transfer } = this.paramsFor(w);
-      for (const p of parts) transfer.push(p.x.buffer as ArrayBuffer, p.y.buffer as ArrayBuffer);
-      return w.request({ kind: 'grads', step, version: this.version, params, parts, shape: [h, wd, c] }, transfer);
+      const transfer = parts.flatMap((p) => [p.x.buffer as ArrayBuffer, p.y.buffer as ArrayBuffer]);
+      return w.request({ kind: 'grads', step, version: this.version, params: this.paramsFor(w), parts, shape: [h, wd, c] }, transfer);
     });
     const mine: Minibatch[] = data.map((d, e) => {
       const [s, t] = ranges[e]![0]!;
@@ -174,33 +200,34 @@ export class DataParallelAlgorithm implements Algorithm {
     const results = (await Promise.all(replies)) as Array<Extract<WorkerReply, { kind: 'grads' }>>;
     const losses: Record<string, number> = {};
     for (const [name, v] of Object.entries(local.losses)) losses[name] = (v * counts[0]!) / total;
+    // Weighted sums in plain JS straight from the workers' shared buffers: one pass over each
+    // gradient, and one copy into the backend for the optimizer.
+    const weights = counts.map((n) => n / total);
+    const gradViews = results.map((r) => sharedViews(r.grads));
     const summed: Record<string, tf.Tensor> = {};
     for (const [name, g] of Object.entries(local.grads)) {
-      summed[name] = tf.tidy(() => {
-        let acc = tf.mul(g, counts[0]! / total);
-        results.forEach((r, i) => {
-          const wg = r.grads[name];
-          if (!wg) throw new RunError(`data-parallel worker ${i + 1} returned no gradient for ${name}`);
-          acc = tf.add(acc, tf.mul(tf.tensor(wg.data, wg.shape), counts[i + 1]! / total));
-        });
-        return acc;
+      const parts = gradViews.map((views, i) => {
+        const v = views.get(name);
+        if (!v) throw new RunError(`data-parallel worker ${i + 1} returned no gradient for ${name}`);
+        return v;
       });
+      summed[name] = tf.tensor(weightedSum(g.dataSync() as Float32Array, parts, weights), g.shape);
     }
     results.forEach((r, i) => {
       this.workers[i]!.numTensors = r.numTensors;
       for (const [name, v] of Object.entries(r.losses)) losses[name] = (losses[name] ?? 0) + (v * counts[i + 1]!) / total;
     });
+    this.lastWorkerTimings = results.map((r) => r.ms);
     disposeAll(local.grads);
     // Non-trainable state that forward passes update (BatchNorm running statistics, EMA ranges):
     // the average over the parts, weighted like the gradients. For running means this equals the
     // single-worker value; running variances miss the spread between the parts' means.
+    const bufferViews = results.map((r) => sharedViews(r.buffers));
     for (const p of this.network.params.all()) {
-      if (p.trainable || !results.every((r) => r.buffers[p.name])) continue;
-      const merged = tf.tidy(() => {
-        let acc = tf.mul(p.variable, counts[0]! / total);
-        results.forEach((r, i) => (acc = tf.add(acc, tf.mul(tf.tensor(r.buffers[p.name]!, p.variable.shape), counts[i + 1]! / total))));
-        return acc;
-      });
+      if (p.trainable) continue;
+      const parts = bufferViews.map((views) => views.get(p.name));
+      if (!parts.every((v): v is Float32Array => v !== undefined)) continue;
+      const merged = tf.tensor(weightedSum(p.variable.dataSync() as Float32Array, parts, weights), p.variable.shape);
       p.variable.assign(merged);
       merged.dispose();
     }
@@ -225,9 +252,10 @@ export class DataParallelAlgorithm implements Algorithm {
     const replies = this.workers.map((wk, i) => {
       const [s, t] = ranges[i + 1]!;
       const part = all.slice(s * rowSize, t * rowSize);
-      const { params, transfer } = this.paramsFor(wk);
-      transfer.push(part.buffer as ArrayBuffer);
-      return wk.request({ kind: 'predict', version: this.version, params, x: part, n: t - s, shape: [h, w, c] }, transfer);
+      return wk.request(
+        { kind: 'predict', version: this.version, params: this.paramsFor(wk), x: part, n: t - s, shape: [h, w, c] },
+        [part.buffer as ArrayBuffer],
+      );
     });
     const [s0, t0] = ranges[0]!;
     const mine = tf.tidy(() => this.inner.predict(tf.slice(x, [s0, 0, 0, 0], [t0 - s0, h, w, c])));

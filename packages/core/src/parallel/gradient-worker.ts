@@ -14,7 +14,8 @@ import type { Quantizer } from '../api/quantizer.js';
 import { isContainerModule, loadPluginModules } from '../plugins/load-plugins.js';
 import { bindRunComponents, createPluginContainer } from '../run/run-container.js';
 import { AlgorithmToken, NetworkToken, QuantizerToken } from '../tokens.js';
-import type { ParamValues, WorkerInit, WorkerReply, WorkerRequest } from './protocol.js';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './protocol.js';
+import { layoutShared, sharedView, type SharedFloats } from './shared-floats.js';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -36,24 +37,39 @@ async function setup(): Promise<{ network: Network; algorithm: Algorithm; quanti
   };
 }
 
-function setParams(network: Network, params: ParamValues | undefined): void {
+function setParams(network: Network, params: SharedFloats | undefined): void {
   if (!params) return;
-  for (const [name, values] of Object.entries(params)) {
-    const v = network.params.get(name).variable;
-    tf.tidy(() => v.assign(tf.tensor(values, v.shape)));
+  // The wasm backend copies a new tensor's values into its own heap; the cpu and node backends keep
+  // the array itself, which here is a view the main thread rewrites, so they get a copy.
+  const copies = tf.getBackend() !== 'wasm';
+  for (const e of params.entries) {
+    const v = network.params.get(e.name).variable;
+    const values = sharedView(params, e);
+    tf.tidy(() => v.assign(tf.tensor(copies ? values.slice() : values, v.shape)));
   }
+}
+
+/** Writes the tensors into this worker's shared buffer, grown when they no longer fit. */
+function packShared(tensors: Array<{ name: string; t: tf.Tensor }>, reuse: SharedArrayBuffer | undefined): SharedFloats {
+  const block = layoutShared(tensors.map(({ name, t }) => ({ name, shape: t.shape })), reuse);
+  block.entries.forEach((e, i) => sharedView(block, e).set(tensors[i]!.t.dataSync() as Float32Array));
+  return block;
 }
 
 async function main(): Promise<void> {
   const parts = await setup();
   const { network, algorithm, quantizer } = parts;
+  let gradBuffer: SharedArrayBuffer | undefined;
+  let bufferBuffer: SharedArrayBuffer | undefined;
   port.postMessage({ id: 0, kind: 'ready' } satisfies WorkerReply);
   port.on('message', (req: WorkerRequest) => {
     try {
       if (req.kind === 'grads') {
+        const t0 = performance.now();
         // The quantizer switches on the same step as the main thread's, before the weights arrive.
         quantizer?.onStep(req.step, network);
         setParams(network, req.params);
+        const t1 = performance.now();
         const [h, w, c] = req.shape;
         const minibatches: Minibatch[] = req.parts.map((p) => ({
           x: tf.tensor4d(p.x, [p.n, h, w, c]),
@@ -62,22 +78,16 @@ async function main(): Promise<void> {
         }));
         const { losses, grads } = algorithm.computeGradients!(minibatches, req.step);
         for (const m of minibatches) tf.dispose([m.x, m.y]);
-        const out: Record<string, { data: Float32Array; shape: number[] }> = {};
-        const transfer: ArrayBuffer[] = [];
-        for (const [name, g] of Object.entries(grads)) {
-          const data = (g.dataSync() as Float32Array).slice();
-          out[name] = { data, shape: g.shape };
-          transfer.push(data.buffer as ArrayBuffer);
-          g.dispose();
-        }
-        const buffers: Record<string, Float32Array> = {};
-        for (const p of network.params.all()) {
-          if (p.trainable) continue;
-          const data = (p.variable.dataSync() as Float32Array).slice();
-          buffers[p.name] = data;
-          transfer.push(data.buffer as ArrayBuffer);
-        }
-        port.postMessage({ id: req.id, kind: 'grads', losses, grads: out, buffers, numTensors: tf.memory().numTensors } satisfies WorkerReply, transfer);
+        const t2 = performance.now();
+        // The main thread reads both blocks before it sends this worker anything else.
+        const g = packShared(Object.entries(grads).map(([name, t]) => ({ name, t })), gradBuffer);
+        gradBuffer = g.buffer;
+        for (const t of Object.values(grads)) t.dispose();
+        const nonTrainable = network.params.all().filter((p) => !p.trainable);
+        const b = packShared(nonTrainable.map((p) => ({ name: p.name, t: p.variable })), bufferBuffer);
+        bufferBuffer = b.buffer;
+        const ms = { params: t1 - t0, grads: t2 - t1, pack: performance.now() - t2 };
+        port.postMessage({ id: req.id, kind: 'grads', losses, grads: g, buffers: b, numTensors: tf.memory().numTensors, ms } satisfies WorkerReply);
       } else {
         setParams(network, req.params);
         const [h, w, c] = req.shape;

@@ -1,4 +1,5 @@
 import type { LoadedConfig } from '../config/load-config.js';
+import type { SharedFloats } from './shared-floats.js';
 
 /** What a data-parallel worker needs to build the same network and algorithm as the main thread. */
 export interface WorkerInit {
@@ -16,11 +17,19 @@ export interface Part {
   env: number;
 }
 
-export type ParamValues = Record<string, Float32Array>;
+/** Where a worker's own time went while it answered a gradient request, in ms. */
+export interface WorkerTimings {
+  /** Reading the weights from shared memory into its backend. */
+  params: number;
+  /** Its algorithm's computeGradients. */
+  grads: number;
+  /** Writing gradients and buffers to shared memory. */
+  pack: number;
+}
 
 export type WorkerRequest =
-  | { id: number; kind: 'grads'; step: number; version: number; params?: ParamValues; parts: Part[]; shape: [number, number, number] }
-  | { id: number; kind: 'predict'; version: number; params?: ParamValues; x: Float32Array; n: number; shape: [number, number, number] };
+  | { id: number; kind: 'grads'; step: number; version: number; params?: SharedFloats; parts: Part[]; shape: [number, number, number] }
+  | { id: number; kind: 'predict'; version: number; params?: SharedFloats; x: Float32Array; n: number; shape: [number, number, number] };
 
 export type WorkerReply =
   | { id: number; kind: 'ready' }
@@ -28,10 +37,12 @@ export type WorkerReply =
       id: number;
       kind: 'grads';
       losses: Record<string, number>;
-      grads: Record<string, { data: Float32Array; shape: number[] }>;
+      /** In the worker's own shared buffer; valid until the worker's next request. */
+      grads: SharedFloats;
       /** Non-trainable parameters after the step (BatchNorm running statistics, EMA ranges). */
-      buffers: Record<string, Float32Array>;
+      buffers: SharedFloats;
       numTensors: number;
+      ms: WorkerTimings;
     }
   | { id: number; kind: 'predict'; logits: Float32Array; classes: number; numTensors: number }
   | { id: number; kind: 'error'; message: string };
