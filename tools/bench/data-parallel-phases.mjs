@@ -61,10 +61,12 @@ for (let i = 0; i < 2; i++) await run.step(pool[i % pool.length]); // warm-up: o
 Object.assign(t, { own: 0, wait: 0, apply: 0 });
 // The workers' own timings (protocol.ts WorkerTimings), summed over workers and steps.
 const wt = { params: 0, grads: 0, pack: 0 };
+const mt = { own: 0, wait: 0, others: 0 };
 const t0 = performance.now();
 for (let i = 0; i < steps; i++) {
   await run.step(pool[i % pool.length]);
   for (const w of run.dp?.lastWorkerTimings ?? []) for (const k of Object.keys(wt)) wt[k] += w[k];
+  if (run.dp) for (const k of Object.keys(mt)) mt[k] += run.dp.lastMergeTimings[k];
 }
 t.total = performance.now() - t0;
 
@@ -78,6 +80,9 @@ if (run.dp) {
   const per = (v) => `${(v / steps / (run.workersUsed - 1)).toFixed(0)} ms`;
   console.log(
     `  each worker (mean): reading weights ${per(wt.params)} | its gradients ${per(wt.grads)} | writing gradients and buffers ${per(wt.pack)}`,
+  );
+  console.log(
+    `  summing on the main thread: its own share ${ms(mt.own)} | waiting for the workers' replies ${ms(mt.wait)} | adding the workers' shares ${ms(mt.others)}`,
   );
 }
 disposeMinibatches(pool);

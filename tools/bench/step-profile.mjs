@@ -6,7 +6,9 @@
 // work, garbage collection.
 //
 //   npx nx run-many -t build && node tools/bench/step-profile.mjs [--algo ERM|ERM+LSQ|CORAL|SAM]
-//       [--batch 32] [--domains 5] [--steps 5]
+//       [--net mnist|resnet18] [--batch 32] [--domains 5] [--steps 5]
+//
+// --net resnet18: ResNet-18 on 64x64x3 (defaults then: 3 domains x 16, as the bench's lines).
 //
 // One thread (workers: 1). Figures are per step, the median step's breakdown is not separable, so
 // each kernel's time is its mean over the timed steps. Run it on a quiet machine for absolute
@@ -19,14 +21,20 @@ import { selectBackend } from '@qtdog/engine';
 import { buildRun, disposeMinibatches, randomMinibatches } from './lib/ours.mjs';
 import { arg } from './lib/args.mjs';
 
+const NETS = {
+  mnist: { network: { type: 'MNIST_CNN' }, input: [28, 28, 1], classes: 10, batch: 32, domains: 5 },
+  resnet18: { network: { type: 'ResNet18' }, input: [64, 64, 3], classes: 7, batch: 16, domains: 3 },
+};
+const net = NETS[arg('net', 'mnist')];
+if (!net) throw new Error(`--net: one of ${Object.keys(NETS).join(', ')}`);
 const algo = arg('algo', 'ERM');
-const batch = Number(arg('batch', 32));
-const domains = Number(arg('domains', 5));
+const batch = Number(arg('batch', net.batch));
+const domains = Number(arg('domains', net.domains));
 const steps = Number(arg('steps', 5));
 
 await selectBackend('wasm', () => {});
 const tmp = mkdtempSync(join(tmpdir(), 'qtdog-profile-'));
-const run = await buildRun({ network: { type: 'MNIST_CNN' }, input: [28, 28, 1], classes: 10, batches: Array(domains).fill(batch), algo, workers: 1 }, tmp);
+const run = await buildRun({ network: net.network, input: net.input, classes: net.classes, batches: Array(domains).fill(batch), algo, workers: 1 }, tmp);
 
 // Wrap every wasm kernel (after the run is built, so ours are registered and the backend is set).
 const totals = new Map();
@@ -53,7 +61,7 @@ for (const k of tf.getKernelsForBackend('wasm')) {
   });
 }
 
-const pool = randomMinibatches(Array(domains).fill(batch), [28, 28, 1], 10, 2);
+const pool = randomMinibatches(Array(domains).fill(batch), net.input, net.classes, 2);
 for (let i = 0; i < 2; i++) await run.step(pool[i % 2]); // warm-up: XNNPACK operators, heap growth
 totals.clear();
 let wall = 0;
@@ -65,7 +73,7 @@ for (let i = 0; i < steps; i++) {
 const rows = [...totals.entries()].map(([name, e]) => ({ name, ms: e.ms / steps, calls: e.calls / steps })).sort((a, b) => b.ms - a.ms);
 const stepMs = wall / steps;
 const inKernels = rows.reduce((a, r) => a + r.ms, 0);
-console.log(`${algo}, MNIST_CNN, ${domains} domains x ${batch} images, 1 thread, wasm: ${stepMs.toFixed(0)} ms per step (mean of ${steps})`);
+console.log(`${algo}, ${net.network.type}, ${domains} domains x ${batch} images, 1 thread, wasm: ${stepMs.toFixed(0)} ms per step (mean of ${steps})`);
 console.log(`${'kernel'.padEnd(28)} ${'ms/step'.padStart(8)} ${'share'.padStart(6)} ${'calls'.padStart(6)}`);
 for (const r of rows) {
   if (r.ms < 0.05 * stepMs * 0.01) continue;

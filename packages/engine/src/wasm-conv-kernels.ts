@@ -22,7 +22,9 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { registerGroupNormKernels } from './group-norm-kernels';
-import { registerLeadingAxesSumKernel } from './leading-axes-sum-kernel';
+import { registerLeadingAxesReduceKernels } from './leading-axes-reduce-kernels';
+import { registerMaxPoolGradKernel } from './max-pool-grad-kernel';
+import { registerSharedIdentityKernel } from './shared-identity-kernel';
 import { filterGradBySimd, simdFilterGradApplies } from './simd-filter-grad';
 import { alloc, free, heap, replaceKernel, runWasmKernel, swapOuterInner } from './wasm-kernel-utils';
 
@@ -301,13 +303,16 @@ const inputConfig: KernelConfig = {
 /**
  * Registers, for the 'wasm' backend, a Conv2DBackpropFilter kernel (missing in
  * tfjs-backend-wasm) and a fast Conv2DBackpropInput kernel replacing the naive
- * one (and the fused GroupNorm kernels, and a Sum that reduces all-but-last axes
- * without a transpose: bias gradients). Idempotent. Call it before
+ * one (and the fused GroupNorm kernels, a Sum and a Mean that reduce all-but-last axes
+ * without a transpose: bias gradients, BatchNorm statistics; a one-pass MaxPoolGrad; an
+ * Identity that shares its input's buffer instead of copying it). Idempotent. Call it before
  * `tf.setBackend('wasm')` (it also works after).
  */
 export function registerWasmTrainingKernels(): void {
   registerGroupNormKernels();
-  registerLeadingAxesSumKernel();
+  registerLeadingAxesReduceKernels();
+  registerMaxPoolGradKernel();
+  registerSharedIdentityKernel();
   naiveBackpropInput = replaceKernel(inputConfig) ?? naiveBackpropInput;
   replaceKernel(filterConfig);
 }

@@ -157,9 +157,10 @@ export class ResNet implements Network {
   featurize(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
     return tf.tidy(() => {
       let h = tf.relu(this.bnForward(this.convForward(x, this.stem, training), 'featurizer.bn1', training)) as tf.Tensor4D;
-      // Max-pool 3x3/2 with 1 pixel of padding: the input is a ReLU output (>= 0), so zero padding
-      // gives the same maxima as PyTorch's -inf padding.
-      h = tf.maxPool(tf.pad(h, [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 2, 'valid');
+      // Max-pool 3x3/2 with 1 pixel of padding that never wins, as PyTorch's. Passing the padding to
+      // the kernel (rather than tf.pad, then 'valid') saves a padded copy and, in the backward pass,
+      // a strided 4-D Slice that took 2% of a ResNet-18 step on wasm.
+      h = tf.maxPool(h, 3, 2, 1);
       for (const stage of this.stages) {
         for (const block of stage) {
           let out = h;

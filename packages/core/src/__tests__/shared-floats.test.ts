@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { weightedSum } from '../parallel/data-parallel.js';
+import { addScaled, scaled } from '../parallel/data-parallel.js';
 import { layoutShared, sharedView, sharedViews } from '../parallel/shared-floats.js';
 
 describe('shared float blocks (data-parallel weights and gradients)', () => {
@@ -29,11 +29,13 @@ describe('shared float blocks (data-parallel weights and gradients)', () => {
     expect(grown.buffer.byteLength).toBe(13 * 4);
   });
 
-  it('weightedSum averages the parts with their weights', () => {
+  it('scaled + addScaled average the parts with their weights', () => {
     const own = new Float32Array([1, 2, 3]);
-    const other = new Float32Array([3, 6, -3]);
     // 3 rows on this thread, 1 on the worker.
-    expect(Array.from(weightedSum(own, [other], [0.75, 0.25]))).toEqual([1.5, 3, 1.5]);
-    expect(() => weightedSum(own, [new Float32Array(2)], [0.5, 0.5])).toThrow(/2 elements, expected 3/);
+    const sum = scaled(own, 0.75);
+    addScaled(sum, new Float32Array([3, 6, -3]), 0.25);
+    expect(Array.from(sum)).toEqual([1.5, 3, 1.5]);
+    expect(Array.from(own)).toEqual([1, 2, 3]);
+    expect(() => addScaled(sum, new Float32Array(2), 0.5)).toThrow(/2 elements, expected 3/);
   });
 });

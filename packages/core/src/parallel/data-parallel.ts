@@ -76,17 +76,17 @@ function sliceRows(x: Float32Array, y: Int32Array, rowSize: number, start: numbe
   return { x: x.slice(start * rowSize, end * rowSize), y: y.slice(start, end) };
 }
 
-/** weights[0] * own + sum of weights[i + 1] * others[i], element by element, into a new array. */
-export function weightedSum(own: Float32Array, others: Float32Array[], weights: number[]): Float32Array {
-  const out = new Float32Array(own.length);
-  const w0 = weights[0]!;
-  for (let j = 0; j < own.length; j++) out[j] = own[j]! * w0;
-  others.forEach((o, i) => {
-    if (o.length !== own.length) throw new RunError(`data-parallel: a worker's array has ${o.length} elements, expected ${own.length}`);
-    const wi = weights[i + 1]!;
-    for (let j = 0; j < out.length; j++) out[j]! += o[j]! * wi;
-  });
+/** w * a, element by element, into a new array. */
+export function scaled(a: Float32Array, w: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let j = 0; j < a.length; j++) out[j] = a[j]! * w;
   return out;
+}
+
+/** acc += w * a, element by element. */
+export function addScaled(acc: Float32Array, a: Float32Array, w: number): void {
+  if (a.length !== acc.length) throw new RunError(`data-parallel: a worker's array has ${a.length} elements, expected ${acc.length}`);
+  for (let j = 0; j < acc.length; j++) acc[j]! += a[j]! * w;
 }
 
 /** Splits n rows into k nearly equal consecutive ranges. */
@@ -117,6 +117,8 @@ export class DataParallelAlgorithm implements Algorithm {
   private sharedVersion = -1;
   /** Each worker's own timings in its latest gradient request (tools/bench/data-parallel-phases.mjs). */
   lastWorkerTimings: WorkerTimings[] = [];
+  /** This thread's summing in its latest step, in ms: its own share, the wait, the workers' shares. */
+  lastMergeTimings = { own: 0, wait: 0, others: 0 };
 
   private constructor(
     private readonly inner: Algorithm,
@@ -197,28 +199,34 @@ export class DataParallelAlgorithm implements Algorithm {
     const counts = [0, ...this.workers.map(() => 0)];
     for (const r of ranges) r.forEach(([s, t], i) => (counts[i]! += t - s));
     const total = counts.reduce((a, b) => a + b, 0);
+    const weights = counts.map((n) => n / total);
+    // This thread's share of the weighted sums, taken while the workers finish theirs (their
+    // replies wait in the event queue), then the workers' shares read in place from their shared
+    // buffers: plain JS, and one copy into the backend for the optimizer.
+    const t0 = performance.now();
+    const sums = Object.entries(local.grads).map(([name, g]) => ({ name, shape: g.shape, sum: scaled(g.dataSync() as Float32Array, weights[0]!) }));
+    disposeAll(local.grads);
+    const t1 = performance.now();
     const results = (await Promise.all(replies)) as Array<Extract<WorkerReply, { kind: 'grads' }>>;
+    const t2 = performance.now();
     const losses: Record<string, number> = {};
     for (const [name, v] of Object.entries(local.losses)) losses[name] = (v * counts[0]!) / total;
-    // Weighted sums in plain JS straight from the workers' shared buffers: one pass over each
-    // gradient, and one copy into the backend for the optimizer.
-    const weights = counts.map((n) => n / total);
     const gradViews = results.map((r) => sharedViews(r.grads));
     const summed: Record<string, tf.Tensor> = {};
-    for (const [name, g] of Object.entries(local.grads)) {
-      const parts = gradViews.map((views, i) => {
+    for (const { name, shape, sum } of sums) {
+      gradViews.forEach((views, i) => {
         const v = views.get(name);
         if (!v) throw new RunError(`data-parallel worker ${i + 1} returned no gradient for ${name}`);
-        return v;
+        addScaled(sum, v, weights[i + 1]!);
       });
-      summed[name] = tf.tensor(weightedSum(g.dataSync() as Float32Array, parts, weights), g.shape);
+      summed[name] = tf.tensor(sum, shape);
     }
     results.forEach((r, i) => {
       this.workers[i]!.numTensors = r.numTensors;
       for (const [name, v] of Object.entries(r.losses)) losses[name] = (losses[name] ?? 0) + (v * counts[i + 1]!) / total;
     });
     this.lastWorkerTimings = results.map((r) => r.ms);
-    disposeAll(local.grads);
+    this.lastMergeTimings = { own: t1 - t0, wait: t2 - t1, others: performance.now() - t2 };
     // Non-trainable state that forward passes update (BatchNorm running statistics, EMA ranges):
     // the average over the parts, weighted like the gradients. For running means this equals the
     // single-worker value; running variances miss the spread between the parts' means.
@@ -227,7 +235,9 @@ export class DataParallelAlgorithm implements Algorithm {
       if (p.trainable) continue;
       const parts = bufferViews.map((views) => views.get(p.name));
       if (!parts.every((v): v is Float32Array => v !== undefined)) continue;
-      const merged = tf.tensor(weightedSum(p.variable.dataSync() as Float32Array, parts, weights), p.variable.shape);
+      const sum = scaled(p.variable.dataSync() as Float32Array, weights[0]!);
+      parts.forEach((v, i) => addScaled(sum, v, weights[i + 1]!));
+      const merged = tf.tensor(sum, p.variable.shape);
       p.variable.assign(merged);
       merged.dispose();
     }

@@ -1,0 +1,92 @@
+// A wasm MaxPoolGrad kernel in one pass over the input, for float32 NHWC pools without dilation.
+//
+// tfjs-backend-wasm's MaxPoolGrad took 105 ms per ResNet-18 step for its one max pool (3x3/2, pad
+// 1, 48x32x32x64 input): 4% of the step, against 2 to 3 ms for the forward pool. This one walks
+// each output pixel's window once with the channels innermost (the NHWC order, so every read is
+// sequential), keeps the running maximum and its position per channel, and adds dy to the winner.
+// Ties go to the first maximum in row-major window order, as the cpu backend's. Anything else
+// (dilated pools) goes to the backend's own kernel.
+import '@tensorflow/tfjs-backend-wasm'; // its kernels must be registered before ours replace one
+import { backend_util, MaxPoolGrad, type KernelConfig, type KernelFunc, type MaxPoolGradAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { alloc, heap, replaceKernel } from './wasm-kernel-utils';
+
+let backendMaxPoolGrad: KernelConfig | undefined;
+
+type Args = { inputs: { dy: TensorInfo; input: TensorInfo }; backend: BackendWasm; attrs: MaxPoolGradAttrs };
+
+function maxPoolGradWasm(args: Args): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { dy, input } = inputs;
+  const info = backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+  if (input.dtype !== 'float32' || info.dilationHeight !== 1 || info.dilationWidth !== 1) {
+    if (backendMaxPoolGrad == null) throw new Error('@qtdog/engine: no fallback MaxPoolGrad kernel');
+    return backendMaxPoolGrad.kernelFunc(args as never) as TensorInfo;
+  }
+  const { batchSize: n, inHeight: ih, inWidth: iw, inChannels: c, outHeight: oh, outWidth: ow } = info;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const out = alloc(backend, input.shape);
+  // Views after the allocation: it may grow the heap.
+  const x = heap(backend, input);
+  const g = heap(backend, dy);
+  const dx = heap(backend, out);
+  dx.fill(0);
+  const best = new Float32Array(c);
+  const where = new Int32Array(c);
+  for (let b = 0; b < n; b++) {
+    const xb = b * ih * iw * c;
+    for (let r = 0; r < oh; r++) {
+      const r0 = Math.max(0, r * sh - top);
+      const r1 = Math.min(ih, r * sh - top + fh);
+      for (let q = 0; q < ow; q++) {
+        const q0 = Math.max(0, q * sw - left);
+        const q1 = Math.min(iw, q * sw - left + fw);
+        // A window that is all padding (only with padding >= the filter size) passes nothing back.
+        if (r0 >= r1 || q0 >= q1) continue;
+        // Padding never wins: the window's first in-image pixel starts the running maximum.
+        const first = xb + (r0 * iw + q0) * c;
+        for (let k = 0; k < c; k++) {
+          best[k] = x[first + k]!;
+          where[k] = first + k;
+        }
+        for (let i = r0; i < r1; i++) {
+          for (let j = i === r0 ? q0 + 1 : q0; j < q1; j++) {
+            const base = xb + (i * iw + j) * c;
+            for (let k = 0; k < c; k++) {
+              const v = x[base + k]!;
+              if (v > best[k]!) {
+                best[k] = v;
+                where[k] = base + k;
+              }
+            }
+          }
+        }
+        const gb = ((b * oh + r) * ow + q) * c;
+        for (let k = 0; k < c; k++) dx[where[k]!] += g[gb + k]!;
+      }
+    }
+  }
+  return out;
+}
+
+const config: KernelConfig = {
+  kernelName: MaxPoolGrad,
+  backendName: 'wasm',
+  kernelFunc: maxPoolGradWasm as unknown as KernelFunc,
+  // The engine sets up only registered kernels: set up the replaced one for the fallback.
+  setupFunc: (backend) => backendMaxPoolGrad?.setupFunc?.(backend),
+};
+
+/** Replaces the wasm MaxPoolGrad kernel. Idempotent. */
+export function registerMaxPoolGradKernel(): void {
+  backendMaxPoolGrad = replaceKernel(config) ?? backendMaxPoolGrad;
+}
