@@ -51,6 +51,26 @@ export function groupNorm(x: tf.Tensor4D, numGroups: number, gamma: tf.Tensor1D,
 
 /** groupNorm with the implementation chosen by the caller (tests run the plain-ops path on every backend). */
 export function groupNormImpl(x: tf.Tensor4D, numGroups: number, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, fused: boolean): tf.Tensor4D {
+  const { y, mean, rstd } = groupNormStats(x, numGroups, gamma, beta, eps, fused);
+  tf.dispose([mean, rstd]);
+  return y;
+}
+
+/**
+ * groupNorm that also returns each (sample, group)'s mean and 1 / sqrt(biased variance + eps), as
+ * N x G values in a tensor of N * G elements (BatchNorm's running statistics are made from them).
+ * Only y is differentiable. The caller disposes `mean` and `rstd`: they are kept out of every
+ * tidy scope, as they leave the forward pass's own.
+ */
+export function groupNormWithStats(
+  x: tf.Tensor4D, numGroups: number, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5,
+): { y: tf.Tensor4D; mean: tf.Tensor; rstd: tf.Tensor } {
+  return groupNormStats(x, numGroups, gamma, beta, eps, hasFusedKernels() && x.dtype === 'float32');
+}
+
+function groupNormStats(
+  x: tf.Tensor4D, numGroups: number, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, fused: boolean,
+): { y: tf.Tensor4D; mean: tf.Tensor; rstd: tf.Tensor } {
   if (x.rank !== 4) throw new Error(`groupNorm: expected an NHWC tensor of rank 4, got rank ${x.rank}.`);
   const c = x.shape[3];
   if (!Number.isInteger(numGroups) || numGroups < 1 || c % numGroups !== 0) {
@@ -60,6 +80,9 @@ export function groupNormImpl(x: tf.Tensor4D, numGroups: number, gamma: tf.Tenso
     throw new Error(`groupNorm: gamma and beta must have ${c} elements, got ${gamma.size} and ${beta.size}.`);
   }
   if (fused) registerGroupNormKernels();
+  // The forward pass runs once, inside customGrad, whose tidy would release the statistics: they
+  // leave through this closure, kept. groupNormImpl disposes them; groupNormWithStats's caller does.
+  let stats!: { mean: tf.Tensor; rstd: tf.Tensor };
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xs, gi, bi] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
     const save = args[3] as tf.GradSaveFunc;
@@ -72,6 +95,7 @@ export function groupNormImpl(x: tf.Tensor4D, numGroups: number, gamma: tf.Tenso
       ({ y, mean, rstd } = forwardOps(xs, numGroups, gi, bi, eps));
     }
     save([xs, gi, mean, rstd]);
+    stats = { mean: tf.keep(mean), rstd: tf.keep(rstd) };
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
@@ -83,5 +107,6 @@ export function groupNormImpl(x: tf.Tensor4D, numGroups: number, gamma: tf.Tenso
       },
     };
   });
-  return f(x, gamma, beta) as tf.Tensor4D;
+  const y = f(x, gamma, beta) as tf.Tensor4D;
+  return { y, ...stats };
 }

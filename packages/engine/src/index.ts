@@ -2,6 +2,6 @@
 export { selectBackend, currentBackend, type BackendName, type BackendPreference } from './backend';
 export { registerGradients } from './gradients';
 export { registerWasmTrainingKernels } from './wasm-conv-kernels';
-export { groupNorm } from './group-norm';
+export { groupNorm, groupNormWithStats } from './group-norm';
 export { setFilterGradKernel, filterGradKernel, type FilterGradKernel } from './simd-filter-grad';
 export { setGroupNormKernel } from './simd-group-norm';
