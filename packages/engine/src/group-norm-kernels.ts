@@ -14,54 +14,13 @@ import {
   type NamedAttrMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { memoryFor } from './kernel-memory';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { groupNormSimd, heapOffset, type GroupNormSimd } from './simd-group-norm';
 import { alloc, free, heap } from './wasm-kernel-utils';
 
 export const GROUP_NORM = 'QtdogGroupNorm';
 export const GROUP_NORM_GRAD = 'QtdogGroupNormGrad';
-
-/** Reads and creates float32 tensor data on one backend without copies where the backend allows it. */
-interface Memory {
-  read(info: TensorInfo): Float32Array;
-  /** Allocates outputs; the arrays of all of them are valid only after the last `alloc` (wasm heap may grow). */
-  alloc(shape: number[]): TensorInfo;
-  write(info: TensorInfo): Float32Array;
-  finish(info: TensorInfo, values: Float32Array): TensorInfo;
-}
-
-interface WasmLike extends KernelBackend {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
-interface CpuLike extends KernelBackend {
-  data: { get(dataId: object): { values: Float32Array } };
-  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
-}
-
-function memoryFor(backendName: 'wasm' | 'cpu', backend: KernelBackend): Memory {
-  if (backendName === 'wasm') {
-    const b = backend as WasmLike;
-    return {
-      read: (info) => b.typedArrayFromHeap(info),
-      alloc: (shape) => b.makeOutput(shape, 'float32'),
-      write: (info) => b.typedArrayFromHeap(info),
-      finish: (info) => info,
-    };
-  }
-  const b = backend as CpuLike;
-  const pending = new Map<TensorInfo, Float32Array>();
-  return {
-    read: (info) => b.data.get(info.dataId).values,
-    alloc: (shape) => {
-      const info = { dataId: {}, shape, dtype: 'float32' } as TensorInfo;
-      pending.set(info, new Float32Array(shape.reduce((a, d) => a * d, 1)));
-      return info;
-    },
-    write: (info) => pending.get(info)!,
-    finish: (info, values) => b.makeTensorInfo(info.shape, 'float32', values),
-  };
-}
 
 function dims(shape: number[], numGroups: number) {
   const [n, h, w, c] = shape;

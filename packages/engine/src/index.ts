@@ -3,5 +3,6 @@ export { selectBackend, currentBackend, type BackendName, type BackendPreference
 export { registerGradients } from './gradients';
 export { registerWasmTrainingKernels } from './wasm-conv-kernels';
 export { groupNorm, groupNormWithStats } from './group-norm';
+export { adamUpdate, adamUpdateOps, type AdamStep } from './adam-update';
 export { setFilterGradKernel, filterGradKernel, type FilterGradKernel } from './simd-filter-grad';
 export { setGroupNormKernel } from './simd-group-norm';

@@ -25,6 +25,7 @@ import { registerGroupNormKernels } from './group-norm-kernels';
 import { registerLeadingAxesReduceKernels } from './leading-axes-reduce-kernels';
 import { registerMaxPoolGradKernel } from './max-pool-grad-kernel';
 import { registerSharedIdentityKernel } from './shared-identity-kernel';
+import { registerAdamKernels } from './adam-update';
 import { filterGradBySimd, simdFilterGradApplies } from './simd-filter-grad';
 import { alloc, free, heap, replaceKernel, runWasmKernel, swapOuterInner } from './wasm-kernel-utils';
 
@@ -305,7 +306,7 @@ const inputConfig: KernelConfig = {
  * tfjs-backend-wasm) and a fast Conv2DBackpropInput kernel replacing the naive
  * one (and the fused GroupNorm kernels, a Sum and a Mean that reduce all-but-last axes
  * without a transpose: bias gradients, BatchNorm statistics; a one-pass MaxPoolGrad; an
- * Identity that shares its input's buffer instead of copying it). Idempotent. Call it before
+ * Identity that shares its input's buffer instead of copying it; the fused Adam step). Idempotent. Call it before
  * `tf.setBackend('wasm')` (it also works after).
  */
 export function registerWasmTrainingKernels(): void {
@@ -313,6 +314,7 @@ export function registerWasmTrainingKernels(): void {
   registerLeadingAxesReduceKernels();
   registerMaxPoolGradKernel();
   registerSharedIdentityKernel();
+  registerAdamKernels();
   naiveBackpropInput = replaceKernel(inputConfig) ?? naiveBackpropInput;
   replaceKernel(filterConfig);
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { adamUpdate } from '@qtdog/engine';
 import type { Param } from '../api/network.js';
 
 export interface AdamOptions {
@@ -54,17 +55,19 @@ export class Adam {
       }
       slot.t += 1;
       const { m, v, t } = slot;
-      tf.tidy(() => {
-        const grad = this.weightDecay > 0 ? tf.add(g, tf.mul(p.variable, this.weightDecay)) : g;
-        const m1 = tf.add(tf.mul(m, this.beta1), tf.mul(grad, 1 - this.beta1));
-        const v1 = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2));
-        m.assign(m1);
-        v.assign(v1);
-        const bc1 = 1 - this.beta1 ** t;
-        const bc2 = 1 - this.beta2 ** t;
-        const denom = tf.add(tf.sqrt(tf.div(v1, bc2)), this.eps);
-        p.variable.assign(tf.sub(p.variable, tf.mul(tf.div(m1, denom), this.lr / bc1)));
+      // One fused kernel per parameter on wasm and cpu (the engine's adamUpdate), tf ops elsewhere.
+      const [p1, m1, v1] = adamUpdate(p.variable, m, v, g, {
+        lr: this.lr,
+        beta1: this.beta1,
+        beta2: this.beta2,
+        eps: this.eps,
+        weightDecay: this.weightDecay,
+        step: t,
       });
+      m.assign(m1);
+      v.assign(v1);
+      p.variable.assign(p1);
+      tf.dispose([p1, m1, v1]);
     }
   }
 
