@@ -4,5 +4,6 @@ export { registerGradients } from './gradients';
 export { registerWasmTrainingKernels } from './wasm-conv-kernels';
 export { groupNorm, groupNormWithStats } from './group-norm';
 export { adamUpdate, adamUpdateOps, type AdamStep } from './adam-update';
+export { readFloats } from './read-floats';
 export { setFilterGradKernel, filterGradKernel, type FilterGradKernel } from './simd-filter-grad';
 export { setGroupNormKernel } from './simd-group-norm';

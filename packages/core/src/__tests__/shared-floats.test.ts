@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addScaled, scaled } from '../parallel/data-parallel.js';
+import { addScaled, scaleInto } from '../parallel/data-parallel.js';
 import { layoutShared, sharedView, sharedViews } from '../parallel/shared-floats.js';
 
 describe('shared float blocks (data-parallel weights and gradients)', () => {
@@ -29,13 +29,14 @@ describe('shared float blocks (data-parallel weights and gradients)', () => {
     expect(grown.buffer.byteLength).toBe(13 * 4);
   });
 
-  it('scaled + addScaled average the parts with their weights', () => {
+  it('scaleInto + addScaled average the parts with their weights', () => {
     const own = new Float32Array([1, 2, 3]);
     // 3 rows on this thread, 1 on the worker.
-    const sum = scaled(own, 0.75);
+    const sum = scaleInto(new Float32Array(3), own, 0.75);
     addScaled(sum, new Float32Array([3, 6, -3]), 0.25);
     expect(Array.from(sum)).toEqual([1.5, 3, 1.5]);
     expect(Array.from(own)).toEqual([1, 2, 3]);
     expect(() => addScaled(sum, new Float32Array(2), 0.5)).toThrow(/2 elements, expected 3/);
+    expect(() => scaleInto(new Float32Array(2), own, 0.5)).toThrow(/3 elements, expected 2/);
   });
 });

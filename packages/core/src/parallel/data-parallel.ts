@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
+import { readFloats } from '@qtdog/engine';
 import type { Algorithm, AlgorithmState, Minibatch } from '../api/algorithm.js';
 import type { Network } from '../api/network.js';
 import { RunError } from '../errors.js';
@@ -76,9 +77,9 @@ function sliceRows(x: Float32Array, y: Int32Array, rowSize: number, start: numbe
   return { x: x.slice(start * rowSize, end * rowSize), y: y.slice(start, end) };
 }
 
-/** w * a, element by element, into a new array. */
-export function scaled(a: Float32Array, w: number): Float32Array {
-  const out = new Float32Array(a.length);
+/** out = w * a, element by element; returns out. */
+export function scaleInto(out: Float32Array, a: Float32Array, w: number): Float32Array {
+  if (a.length !== out.length) throw new RunError(`data-parallel: an array has ${a.length} elements, expected ${out.length}`);
   for (let j = 0; j < a.length; j++) out[j] = a[j]! * w;
   return out;
 }
@@ -119,6 +120,8 @@ export class DataParallelAlgorithm implements Algorithm {
   lastWorkerTimings: WorkerTimings[] = [];
   /** This thread's summing in its latest step, in ms: its own share, the wait, the workers' shares. */
   lastMergeTimings = { own: 0, wait: 0, others: 0 };
+  /** The gradient sums' arrays, kept across steps where the backend copies a new tensor's values. */
+  private readonly sumArrays = new Map<string, Float32Array>();
 
   private constructor(
     private readonly inner: Algorithm,
@@ -204,7 +207,18 @@ export class DataParallelAlgorithm implements Algorithm {
     // replies wait in the event queue), then the workers' shares read in place from their shared
     // buffers: plain JS, and one copy into the backend for the optimizer.
     const t0 = performance.now();
-    const sums = Object.entries(local.grads).map(([name, g]) => ({ name, shape: g.shape, sum: scaled(g.dataSync() as Float32Array, weights[0]!) }));
+    // wasm copies a new tensor's values into its heap, so there the arrays can serve every step
+    // (44 MB for ResNet-18, whose allocation cost as much as the scaling); cpu keeps the array.
+    const reuse = tf.getBackend() === 'wasm';
+    const sums = Object.entries(local.grads).map(([name, g]) => {
+      let sum = reuse ? this.sumArrays.get(name) : undefined;
+      if (sum?.length !== g.size) {
+        sum = new Float32Array(g.size);
+        if (reuse) this.sumArrays.set(name, sum);
+      }
+      // Read in place (readFloats), scaled into plain JS memory before anything allocates.
+      return { name, shape: g.shape, sum: scaleInto(sum, readFloats(g), weights[0]!) };
+    });
     disposeAll(local.grads);
     const t1 = performance.now();
     const results = (await Promise.all(replies)) as Array<Extract<WorkerReply, { kind: 'grads' }>>;
@@ -235,7 +249,8 @@ export class DataParallelAlgorithm implements Algorithm {
       if (p.trainable) continue;
       const parts = bufferViews.map((views) => views.get(p.name));
       if (!parts.every((v): v is Float32Array => v !== undefined)) continue;
-      const sum = scaled(p.variable.dataSync() as Float32Array, weights[0]!);
+      const own = p.variable.dataSync() as Float32Array;
+      const sum = scaleInto(new Float32Array(own.length), own, weights[0]!);
       parts.forEach((v, i) => addScaled(sum, v, weights[i + 1]!));
       const merged = tf.tensor(sum, p.variable.shape);
       p.variable.assign(merged);
