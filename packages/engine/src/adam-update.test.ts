@@ -4,17 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { ADAM_UPDATE, adamSimdAvailable, adamUpdate, adamUpdateOps } from './adam-update';
-
-/** Deterministic values in [-0.5, 0.5). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
+import { values } from './test-values';
 
 describe('fused Adam step (adamUpdate)', () => {
   for (const backend of ['cpu', 'wasm']) {

@@ -4,22 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { registerWasmTrainingKernels } from './wasm-conv-kernels';
-
-/** Deterministic values, identical on both backends. */
-function values(n: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = 7;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
-
-async function on<T>(backend: string, f: () => T): Promise<T> {
-  await tf.setBackend(backend);
-  return f();
-}
+import { on, values } from './test-values';
 
 describe('wasm Sum and Mean over all axes but the last (bias gradients, BatchNorm statistics)', () => {
   beforeAll(async () => {

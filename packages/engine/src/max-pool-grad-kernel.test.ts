@@ -4,22 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { registerWasmTrainingKernels } from './wasm-conv-kernels';
-
-/** Deterministic values in [-0.5, 0.5), identical on both backends. */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
-
-async function on<T>(backend: string, f: () => T): Promise<T> {
-  await tf.setBackend(backend);
-  return f();
-}
+import { on, values } from './test-values';
 
 describe('wasm MaxPoolGrad (one pass, channels innermost)', () => {
   beforeAll(async () => {
