@@ -6,14 +6,14 @@ import { loadWeights, readResults, runExperiment } from '@qtdog/core';
 import { BUILTIN_MODULE_PACKAGES, builtinModules } from '@qtdog/cli';
 import { tempDir } from './helpers';
 
-function config(network: string, workers: number, steps = 4): string {
+function config(network: string, workers: number, steps = 4, algorithm = 'ERM'): string {
   const p = join(tempDir('qtdog-dp-'), 'run.yaml');
   writeFileSync(
     p,
     [
       'dataset: { type: SyntheticDomains, testEnvs: [2], examplesPerDomain: 40, imageSize: 16, channels: 1 }',
       `network: { type: ${network} }`,
-      'algorithm: { type: ERM, lr: 0.003, batchSize: 8 }',
+      `algorithm: { type: ${algorithm}, lr: 0.003, batchSize: 8 }`,
       `train: { steps: ${steps}, checkpointFreq: 3, backend: wasm, evalBatchSize: 40, workers: ${workers} }`,
     ].join('\n'),
   );
@@ -31,6 +31,22 @@ describe('data-parallel training (2 worker threads) against one thread', () => {
     const b = readResults(join(two.outDir, 'results.jsonl'));
     for (const [x, y] of a.map((r, i) => [r, b[i]!] as const)) {
       expect(y.loss as number).toBeCloseTo(x.loss as number, 4);
+      expect(y.env2_in_acc).toBe(x.env2_in_acc);
+    }
+  });
+
+  it('SAM: both passes split, perturbed with the averaged gradient; the same losses as one thread', async () => {
+    const one = await run(config('MNIST_CNN', 1, 4, 'SAM'));
+    const two = await run(config('MNIST_CNN', 2, 4, 'SAM'));
+    expect(two.workers).toBe(2);
+    const a = readResults(join(one.outDir, 'results.jsonl'));
+    const b = readResults(join(two.outDir, 'results.jsonl'));
+    expect(b.length).toBe(a.length);
+    for (const [x, y] of a.map((r, i) => [r, b[i]!] as const)) {
+      expect(y.loss as number).toBeCloseTo(x.loss as number, 4);
+      // The loss at w + e: it differs from the loss at w, and both threads agree on it.
+      expect(y.perturbedLoss as number).toBeCloseTo(x.perturbedLoss as number, 4);
+      expect(y.perturbedLoss).not.toBe(y.loss);
       expect(y.env2_in_acc).toBe(x.env2_in_acc);
     }
   });

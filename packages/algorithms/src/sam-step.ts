@@ -2,13 +2,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import { disposeAll, type Param } from '@qtdog/core';
 import { objectiveGradients, type Objective, type ObjectiveResult } from './objective.js';
 
-/** Euclidean norm of all gradients taken together, as one vector. */
+/**
+ * Euclidean norm of all gradients taken together, as one vector. Summed in float64 in JS: a float32
+ * reduction over ~10^5 elements drifts by ~1e-5 relative, which SAM's e = rho g/||g|| would carry
+ * into the step (and data-parallel SAM, which sums in float64, would then disagree with one thread).
+ */
 export function globalNorm(grads: tf.Tensor[]): number {
-  if (grads.length === 0) return 0;
-  const norm = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))));
-  const value = norm.dataSync()[0]!;
-  norm.dispose();
-  return value;
+  let sum = 0;
+  for (const g of grads) {
+    const values = g.dataSync() as Float32Array;
+    for (let i = 0; i < values.length; i++) sum += values[i]! * values[i]!;
+  }
+  return Math.sqrt(sum);
 }
 
 /**

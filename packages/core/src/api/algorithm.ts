@@ -37,6 +37,12 @@ export interface Algorithm {
    */
   computeGradients?(minibatches: Minibatch[], step: number): GradientResult;
   applyGradients?(grads: Record<string, tf.Tensor>, step: number): void;
+  /**
+   * Set by sharpness-aware algorithms (SAM) that offer `computeGradients`: data-parallel training
+   * then applies the averaged gradient at w + rho g/||g||, g being the averaged gradient at w, and
+   * `computeGradients` itself stays the plain gradient at the current weights.
+   */
+  readonly sharpnessRadius?: number;
   getState?(): AlgorithmState;
   /** Restores from a checkpoint. Copy what you keep: the trainer disposes `state`'s tensors afterwards. */
   setState?(state: AlgorithmState): void;

@@ -107,7 +107,8 @@ export function splitRanges(n: number, k: number): Array<[number, number]> {
  * environment's minibatch is split into one part per worker (the main thread computes part 0), the
  * gradients are averaged weighted by part sizes, and the wrapped algorithm applies one optimizer
  * update. For algorithms whose loss is a mean over examples this equals single-worker training up
- * to float rounding. Evaluation batches are split the same way.
+ * to float rounding. Evaluation batches are split the same way. An algorithm with a
+ * `sharpnessRadius` (SAM) gets two such passes per step: at w, then at w + rho g/||g||.
  */
 export class DataParallelAlgorithm implements Algorithm {
   readonly name: string;
@@ -178,6 +179,48 @@ export class DataParallelAlgorithm implements Algorithm {
   }
 
   async update(minibatches: Minibatch[], step: number): Promise<Record<string, number>> {
+    const rho = this.inner.sharpnessRadius;
+    const first = await this.gradientPass(minibatches, step);
+    if (!rho) return this.finish(first.losses, first.grads, step);
+    // SAM: the gradient of the whole batch at w + e, e = rho g / ||g||, with g the first pass's
+    // averaged gradient. The weights move here; the next pass sends them to the workers.
+    const params = this.network.params.trainable().filter((p) => first.grads[p.name]);
+    const scale = rho / (Math.sqrt(first.sumOfSquares) + 1e-12);
+    const saved = params.map((p) => {
+      const w = tf.clone(p.variable);
+      tf.tidy(() => p.variable.assign(tf.add(p.variable, tf.mul(first.grads[p.name]!, scale))));
+      return w;
+    });
+    disposeAll(first.grads);
+    this.version++;
+    let second: Awaited<ReturnType<DataParallelAlgorithm['gradientPass']>>;
+    try {
+      second = await this.gradientPass(minibatches, step);
+    } finally {
+      // Restored from copies, as the one-thread samStep does, so no rounding drift accumulates.
+      params.forEach((p, i) => p.variable.assign(saved[i]!));
+      tf.dispose(saved);
+      this.version++;
+    }
+    return this.finish({ ...first.losses, perturbedLoss: second.losses.loss! }, second.grads, step);
+  }
+
+  /** The optimizer update with the averaged gradients, which it disposes. */
+  private finish(losses: Record<string, number>, grads: Record<string, tf.Tensor>, step: number): Record<string, number> {
+    this.inner.applyGradients!(grads, step);
+    disposeAll(grads);
+    this.version++;
+    return losses;
+  }
+
+  /**
+   * Gradients of the whole step's batch at the current weights, averaged over the parts (weighted by
+   * their sizes), with their sum of squares; the parts' BatchNorm statistics are merged too.
+   */
+  private async gradientPass(
+    minibatches: Minibatch[],
+    step: number,
+  ): Promise<{ losses: Record<string, number>; grads: Record<string, tf.Tensor>; sumOfSquares: number }> {
     const k = this.numWorkers;
     const [, h, wd, c] = minibatches[0]!.x.shape;
     const rowSize = h * wd * c;
@@ -227,12 +270,14 @@ export class DataParallelAlgorithm implements Algorithm {
     for (const [name, v] of Object.entries(local.losses)) losses[name] = (v * counts[0]!) / total;
     const gradViews = results.map((r) => sharedViews(r.grads));
     const summed: Record<string, tf.Tensor> = {};
+    let sumOfSquares = 0;
     for (const { name, shape, sum } of sums) {
       gradViews.forEach((views, i) => {
         const v = views.get(name);
         if (!v) throw new RunError(`data-parallel worker ${i + 1} returned no gradient for ${name}`);
         addScaled(sum, v, weights[i + 1]!);
       });
+      if (this.inner.sharpnessRadius) for (let j = 0; j < sum.length; j++) sumOfSquares += sum[j]! * sum[j]!;
       summed[name] = tf.tensor(sum, shape);
     }
     results.forEach((r, i) => {
@@ -256,10 +301,7 @@ export class DataParallelAlgorithm implements Algorithm {
       p.variable.assign(merged);
       merged.dispose();
     }
-    this.inner.applyGradients!(summed, step);
-    disposeAll(summed);
-    this.version++;
-    return losses;
+    return { losses, grads: summed, sumOfSquares };
   }
 
   predict(x: tf.Tensor4D): tf.Tensor2D {
