@@ -51,6 +51,21 @@ describe('data-parallel training (2 worker threads) against one thread', () => {
     }
   });
 
+  it('CORAL: statistics pass then gradient shares; the same losses and penalty as one thread', async () => {
+    const one = await run(config('MNIST_CNN', 1, 4, 'CORAL'));
+    const two = await run(config('MNIST_CNN', 2, 4, 'CORAL'));
+    expect(two.workers).toBe(2);
+    const a = readResults(join(one.outDir, 'results.jsonl'));
+    const b = readResults(join(two.outDir, 'results.jsonl'));
+    expect(b.length).toBe(a.length);
+    for (const [x, y] of a.map((r, i) => [r, b[i]!] as const)) {
+      expect(x.penalty as number).toBeGreaterThan(1e-6);
+      expect(y.penalty as number).toBeCloseTo(x.penalty as number, 4);
+      expect(y.loss as number).toBeCloseTo(x.loss as number, 4);
+      expect(y.env2_in_acc).toBe(x.env2_in_acc);
+    }
+  });
+
   it('ResNet18: BatchNorm running means come back from the workers', async () => {
     // One step: both start from the same weights, so the merged statistics must equal one thread's.
     // (Over more steps they drift apart: BatchNorm in training mode normalises each part by its own

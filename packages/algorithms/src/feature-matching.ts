@@ -17,7 +17,8 @@ export const featureMatchingHParams = { ...baseAlgorithmHParams, mmdGamma: log10
 /**
  * DomainBed's AbstractMMD: ERM on every domain plus `mmdGamma` times a distance between the
  * features of every pair of training domains, averaged over the pairs. CORAL and MMD differ only in
- * the distance. The penalty couples examples (covariances, kernels), so no data-parallel split.
+ * the distance. MMD's kernel couples every pair of examples, so it has no data-parallel split;
+ * CORAL's means and covariances come from moments that add up over parts, and CORAL offers one.
  */
 export class FeatureMatching extends AdamAlgorithm {
   constructor(

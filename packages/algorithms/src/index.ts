@@ -21,3 +21,4 @@ export * from './sam.js';
 export * from './loss-valley.js';
 export * from './swad.js';
 export * from './algorithms-module.js';
+export * from './coral-moments.js';

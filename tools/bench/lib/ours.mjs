@@ -3,7 +3,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { bindRunComponents, createPluginContainer, DataParallelAlgorithm, loadConfigFile, resolveRunComponents } from '@qtdog/core';
+import { bindRunComponents, createPluginContainer, DataParallelAlgorithm, loadConfigFile, resolveRunComponents, supportsDataParallel } from '@qtdog/core';
 import { BUILTIN_MODULE_PACKAGES, builtinModules } from '@qtdog/cli';
 import { outSize } from './shapes.mjs';
 import { convInputs, disposeConvInputs, runConv } from './conv-inputs.mjs';
@@ -43,7 +43,7 @@ export async function buildRun(spec, tmpRoot) {
   let dp;
   let note = '';
   if (spec.workers > 1) {
-    if (!parts.algorithm.computeGradients) {
+    if (!supportsDataParallel(parts.algorithm)) {
       note = `${parts.algorithm.name} does not support data-parallel training: it runs on 1 thread`;
     } else {
       dp = await DataParallelAlgorithm.create(parts.algorithm, parts.network, { loaded, moduleSpecifiers: BUILTIN_MODULE_PACKAGES, outDir: dir, backend: 'wasm' }, spec.workers);

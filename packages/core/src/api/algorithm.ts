@@ -38,6 +38,16 @@ export interface Algorithm {
   computeGradients?(minibatches: Minibatch[], step: number): GradientResult;
   applyGradients?(grads: Record<string, tf.Tensor>, step: number): void;
   /**
+   * Optional data-parallel split for losses that couple examples only through additive statistics,
+   * sums over examples (CORAL: per-domain feature sums and sums of outer products). First pass: every
+   * part of the batch returns `partStatistics`, and the trainer adds them up. Second pass: every part
+   * returns `gradientsGivenStatistics` with the totals: gradients and losses that are the part's
+   * additive share, so the trainer sums them (it does not average them). The sum must equal the
+   * whole batch's gradient. Needs `applyGradients`; takes two forward passes per step.
+   */
+  partStatistics?(minibatches: Minibatch[], step: number): Float32Array;
+  gradientsGivenStatistics?(minibatches: Minibatch[], totals: Float32Array, step: number): GradientResult;
+  /**
    * Set by sharpness-aware algorithms (SAM) that offer `computeGradients`: data-parallel training
    * then applies the averaged gradient at w + rho g/||g||, g being the averaged gradient at w, and
    * `computeGradients` itself stays the plain gradient at the current weights.
@@ -47,4 +57,10 @@ export interface Algorithm {
   /** Restores from a checkpoint. Copy what you keep: the trainer disposes `state`'s tensors afterwards. */
   setState?(state: AlgorithmState): void;
   dispose?(): void;
+}
+
+/** Whether data-parallel training can split this algorithm's step (see `computeGradients`). */
+export function supportsDataParallel(a: Algorithm): boolean {
+  if (!a.applyGradients) return false;
+  return Boolean(a.computeGradients) || Boolean(a.partStatistics && a.gradientsGivenStatistics);
 }

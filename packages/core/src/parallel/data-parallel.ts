@@ -1,11 +1,12 @@
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { readFloats } from '@qtdog/engine';
-import type { Algorithm, AlgorithmState, Minibatch } from '../api/algorithm.js';
+import { supportsDataParallel, type Algorithm, type AlgorithmState, type Minibatch } from '../api/algorithm.js';
 import type { Network } from '../api/network.js';
 import { RunError } from '../errors.js';
 import { disposeAll } from '../training/gradients.js';
 import type { Part, WorkerInit, WorkerReply, WorkerRequest, WorkerTimings } from './protocol.js';
+import { keepingBuffers } from './keeping-buffers.js';
 import { layoutShared, sharedView, sharedViews, type SharedFloats } from './shared-floats.js';
 import { gradientWorkerPath } from './worker-path.js';
 
@@ -72,6 +73,17 @@ class WorkerHandle {
   }
 }
 
+/** A step's minibatches as plain arrays, with the rows [start, end) of each part (0 = this thread). */
+interface Split {
+  shape: [number, number, number];
+  data: Array<{ x: Float32Array; y: Int32Array; n: number; env: number }>;
+  /** ranges[environment][part]. */
+  ranges: Array<Array<[number, number]>>;
+  /** Rows of each part over all environments, and their total. */
+  counts: number[];
+  total: number;
+}
+
 /** Rows [start, end) of a minibatch as plain arrays. */
 function sliceRows(x: Float32Array, y: Int32Array, rowSize: number, start: number, end: number): { x: Float32Array; y: Int32Array } {
   return { x: x.slice(start * rowSize, end * rowSize), y: y.slice(start, end) };
@@ -135,8 +147,10 @@ export class DataParallelAlgorithm implements Algorithm {
   }
 
   static async create(inner: Algorithm, network: Network, init: WorkerInit, workers: number): Promise<DataParallelAlgorithm> {
-    if (!inner.computeGradients || !inner.applyGradients) {
-      throw new RunError(`algorithm ${inner.name} does not support data-parallel training (it has no computeGradients/applyGradients)`);
+    if (!supportsDataParallel(inner)) {
+      throw new RunError(
+        `algorithm ${inner.name} does not support data-parallel training (it has neither computeGradients nor partStatistics/gradientsGivenStatistics, with applyGradients)`,
+      );
     }
     const dp = new DataParallelAlgorithm(inner, network, init, workers - 1);
     try {
@@ -179,8 +193,21 @@ export class DataParallelAlgorithm implements Algorithm {
   }
 
   async update(minibatches: Minibatch[], step: number): Promise<Record<string, number>> {
+    const split = this.split(minibatches);
+    if (split.ranges.some((r) => r.some(([s, t]) => t === s))) {
+      // A domain's minibatch smaller than the number of parts: this step on this thread alone.
+      const losses = await this.inner.update(minibatches, step);
+      this.version++;
+      return losses;
+    }
+    if (!this.inner.computeGradients) {
+      // Coupled through additive statistics (CORAL): totals first, then each part's share.
+      const totals = await this.statisticsPass(split, step);
+      const shares = await this.gradientPass(split, step, totals);
+      return this.finish(shares.losses, shares.grads, step);
+    }
     const rho = this.inner.sharpnessRadius;
-    const first = await this.gradientPass(minibatches, step);
+    const first = await this.gradientPass(split, step);
     if (!rho) return this.finish(first.losses, first.grads, step);
     // SAM: the gradient of the whole batch at w + e, e = rho g / ||g||, with g the first pass's
     // averaged gradient. The weights move here; the next pass sends them to the workers.
@@ -195,7 +222,7 @@ export class DataParallelAlgorithm implements Algorithm {
     this.version++;
     let second: Awaited<ReturnType<DataParallelAlgorithm['gradientPass']>>;
     try {
-      second = await this.gradientPass(minibatches, step);
+      second = await this.gradientPass(split, step);
     } finally {
       // Restored from copies, as the one-thread samStep does, so no rounding drift accumulates.
       params.forEach((p, i) => p.variable.assign(saved[i]!));
@@ -213,39 +240,77 @@ export class DataParallelAlgorithm implements Algorithm {
     return losses;
   }
 
+  /** Every training environment's minibatch as plain arrays, and its rows for each part. */
+  private split(minibatches: Minibatch[]): Split {
+    const [, h, w, c] = minibatches[0]!.x.shape;
+    const data = minibatches.map((m) => ({ x: m.x.dataSync() as Float32Array, y: m.y.dataSync() as Int32Array, n: m.x.shape[0], env: m.env }));
+    const ranges = data.map((d) => splitRanges(d.n, this.numWorkers));
+    const counts = ranges[0]!.map((_, i) => ranges.reduce((a, r) => a + r[i]![1] - r[i]![0], 0));
+    return { shape: [h, w, c], data, ranges, counts, total: counts.reduce((a, b) => a + b, 0) };
+  }
+
+  /** Part `i` (1 and up: a worker's) of every environment's minibatch, for a request. */
+  private partsFor(split: Split, i: number): { parts: Part[]; transfer: ArrayBuffer[] } {
+    const rowSize = split.shape[0] * split.shape[1] * split.shape[2];
+    const parts: Part[] = split.data.map((d, e) => {
+      const [s, t] = split.ranges[e]![i]!;
+      return { ...sliceRows(d.x, d.y, rowSize, s, t), n: t - s, env: d.env };
+    });
+    return { parts, transfer: parts.flatMap((p) => [p.x.buffer as ArrayBuffer, p.y.buffer as ArrayBuffer]) };
+  }
+
+  /** This thread's part (part 0) as tensors; the caller disposes them. */
+  private ownPart(split: Split): Minibatch[] {
+    const [h, w, c] = split.shape;
+    return this.partsFor(split, 0).parts.map((p) => ({ x: tf.tensor4d(p.x, [p.n, h, w, c]), y: tf.tensor1d(p.y, 'int32'), env: p.env }));
+  }
+
+  /** The whole batch's additive statistics: every part's `partStatistics`, summed in float64. */
+  private async statisticsPass(split: Split, step: number): Promise<Float32Array> {
+    const replies = this.workers.map((w, i) => {
+      const { parts, transfer } = this.partsFor(split, i + 1);
+      return w.request({ kind: 'stats', step, version: this.version, params: this.paramsFor(w), parts, shape: split.shape }, transfer);
+    });
+    const mine = this.ownPart(split);
+    // The forward pass of this pass must leave running statistics (BatchNorm) as they were: the
+    // gradient pass runs it again and updates them once, as one thread would.
+    const own = keepingBuffers(this.network, () => this.inner.partStatistics!(mine, step));
+    for (const m of mine) tf.dispose([m.x, m.y]);
+    const sum = Float64Array.from(own);
+    const results = (await Promise.all(replies)) as Array<Extract<WorkerReply, { kind: 'stats' }>>;
+    results.forEach((r, i) => {
+      if (r.statistics.length !== sum.length) throw new RunError(`data-parallel worker ${i + 1} returned ${r.statistics.length} statistics, expected ${sum.length}`);
+      this.workers[i]!.numTensors = r.numTensors;
+      for (let j = 0; j < sum.length; j++) sum[j]! += r.statistics[j]!;
+    });
+    return Float32Array.from(sum);
+  }
+
   /**
-   * Gradients of the whole step's batch at the current weights, averaged over the parts (weighted by
-   * their sizes), with their sum of squares; the parts' BatchNorm statistics are merged too.
+   * Gradients of the whole step's batch at the current weights, with their sum of squares; the
+   * parts' BatchNorm statistics are merged too. Without `totals`, each part's gradients (of its mean
+   * loss) are averaged weighted by its size; with them, they are the parts' additive shares given
+   * the batch's statistics, and are summed.
    */
   private async gradientPass(
-    minibatches: Minibatch[],
+    split: Split,
     step: number,
+    totals?: Float32Array,
   ): Promise<{ losses: Record<string, number>; grads: Record<string, tf.Tensor>; sumOfSquares: number }> {
-    const k = this.numWorkers;
-    const [, h, wd, c] = minibatches[0]!.x.shape;
-    const rowSize = h * wd * c;
-    const data = minibatches.map((m) => ({ x: m.x.dataSync() as Float32Array, y: m.y.dataSync() as Int32Array, n: m.x.shape[0], env: m.env }));
-    const ranges = data.map((d) => splitRanges(d.n, k));
     // Parts for the helpers are sent first so they compute while the main thread does its own part.
     const replies = this.workers.map((w, i) => {
-      const parts: Part[] = data.map((d, e) => {
-        const [s, t] = ranges[e]![i + 1]!;
-        return { ...sliceRows(d.x, d.y, rowSize, s, t), n: t - s, env: d.env };
-      });
-      const transfer = parts.flatMap((p) => [p.x.buffer as ArrayBuffer, p.y.buffer as ArrayBuffer]);
-      return w.request({ kind: 'grads', step, version: this.version, params: this.paramsFor(w), parts, shape: [h, wd, c] }, transfer);
+      const { parts, transfer } = this.partsFor(split, i + 1);
+      const statistics = totals?.slice();
+      return w.request(
+        { kind: 'grads', step, version: this.version, params: this.paramsFor(w), parts, shape: split.shape, statistics },
+        statistics ? [...transfer, statistics.buffer as ArrayBuffer] : transfer,
+      );
     });
-    const mine: Minibatch[] = data.map((d, e) => {
-      const [s, t] = ranges[e]![0]!;
-      const part = sliceRows(d.x, d.y, rowSize, s, t);
-      return { x: tf.tensor4d(part.x, [t - s, h, wd, c]), y: tf.tensor1d(part.y, 'int32'), env: d.env };
-    });
-    const local = this.inner.computeGradients!(mine, step);
+    const mine = this.ownPart(split);
+    const local = totals ? this.inner.gradientsGivenStatistics!(mine, totals, step) : this.inner.computeGradients!(mine, step);
     for (const m of mine) tf.dispose([m.x, m.y]);
-    const counts = [0, ...this.workers.map(() => 0)];
-    for (const r of ranges) r.forEach(([s, t], i) => (counts[i]! += t - s));
-    const total = counts.reduce((a, b) => a + b, 0);
-    const weights = counts.map((n) => n / total);
+    const { counts, total } = split;
+    const weights = totals ? counts.map(() => 1) : counts.map((n) => n / total);
     // This thread's share of the weighted sums, taken while the workers finish theirs (their
     // replies wait in the event queue), then the workers' shares read in place from their shared
     // buffers: plain JS, and one copy into the backend for the optimizer.
@@ -267,7 +332,8 @@ export class DataParallelAlgorithm implements Algorithm {
     const results = (await Promise.all(replies)) as Array<Extract<WorkerReply, { kind: 'grads' }>>;
     const t2 = performance.now();
     const losses: Record<string, number> = {};
-    for (const [name, v] of Object.entries(local.losses)) losses[name] = (v * counts[0]!) / total;
+    // Losses like gradients: each part's mean weighted by its size, or the parts' shares summed.
+    for (const [name, v] of Object.entries(local.losses)) losses[name] = v * weights[0]!;
     const gradViews = results.map((r) => sharedViews(r.grads));
     const summed: Record<string, tf.Tensor> = {};
     let sumOfSquares = 0;
@@ -282,21 +348,22 @@ export class DataParallelAlgorithm implements Algorithm {
     }
     results.forEach((r, i) => {
       this.workers[i]!.numTensors = r.numTensors;
-      for (const [name, v] of Object.entries(r.losses)) losses[name] = (losses[name] ?? 0) + (v * counts[i + 1]!) / total;
+      for (const [name, v] of Object.entries(r.losses)) losses[name] = (losses[name] ?? 0) + v * weights[i + 1]!;
     });
     this.lastWorkerTimings = results.map((r) => r.ms);
     this.lastMergeTimings = { own: t1 - t0, wait: t2 - t1, others: performance.now() - t2 };
     // Non-trainable state that forward passes update (BatchNorm running statistics, EMA ranges):
-    // the average over the parts, weighted like the gradients. For running means this equals the
+    // the average over the parts, weighted by their sizes. For running means this equals the
     // single-worker value; running variances miss the spread between the parts' means.
+    const sizeWeights = counts.map((n) => n / total);
     const bufferViews = results.map((r) => sharedViews(r.buffers));
     for (const p of this.network.params.all()) {
       if (p.trainable) continue;
       const parts = bufferViews.map((views) => views.get(p.name));
       if (!parts.every((v): v is Float32Array => v !== undefined)) continue;
       const own = p.variable.dataSync() as Float32Array;
-      const sum = scaleInto(new Float32Array(own.length), own, weights[0]!);
-      parts.forEach((v, i) => addScaled(sum, v, weights[i + 1]!));
+      const sum = scaleInto(new Float32Array(own.length), own, sizeWeights[0]!);
+      parts.forEach((v, i) => addScaled(sum, v, sizeWeights[i + 1]!));
       const merged = tf.tensor(sum, p.variable.shape);
       p.variable.assign(merged);
       merged.dispose();

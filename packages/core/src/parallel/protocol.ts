@@ -28,7 +28,18 @@ export interface WorkerTimings {
 }
 
 export type WorkerRequest =
-  | { id: number; kind: 'grads'; step: number; version: number; params?: SharedFloats; parts: Part[]; shape: [number, number, number] }
+  | {
+      id: number;
+      kind: 'grads';
+      step: number;
+      version: number;
+      params?: SharedFloats;
+      parts: Part[];
+      shape: [number, number, number];
+      /** The batch's summed statistics: gradientsGivenStatistics instead of computeGradients. */
+      statistics?: Float32Array;
+    }
+  | { id: number; kind: 'stats'; step: number; version: number; params?: SharedFloats; parts: Part[]; shape: [number, number, number] }
   | { id: number; kind: 'predict'; version: number; params?: SharedFloats; x: Float32Array; n: number; shape: [number, number, number] };
 
 export type WorkerReply =
@@ -44,5 +55,6 @@ export type WorkerReply =
       numTensors: number;
       ms: WorkerTimings;
     }
+  | { id: number; kind: 'stats'; statistics: Float32Array; numTensors: number }
   | { id: number; kind: 'predict'; logits: Float32Array; classes: number; numTensors: number }
   | { id: number; kind: 'error'; message: string };

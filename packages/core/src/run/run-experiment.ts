@@ -7,7 +7,7 @@ import { loadConfigFile, type LoadedConfig } from '../config/load-config.js';
 import { RunError } from '../errors.js';
 import { loadPluginModules } from '../plugins/load-plugins.js';
 import { DataParallelAlgorithm } from '../parallel/data-parallel.js';
-import type { Algorithm } from '../api/algorithm.js';
+import { supportsDataParallel, type Algorithm } from '../api/algorithm.js';
 import { STATE_DIR, Trainer, type Progress, type RunSummary } from '../training/trainer.js';
 import { configHash, disposeRunState, loadLatestRunState, type RunState } from '../training/run-state.js';
 import { readResults } from '../results/results-writer.js';
@@ -140,7 +140,7 @@ export async function runExperiment(configPath: string, opts: RunOptions): Promi
   if (requested > 1) {
     if (backend === 'tensorflow') log('workers: tfjs-node runs multi-threaded kernels itself; training on one thread');
     else if (!opts.moduleSpecifiers) log('workers: module package names not given; training on one thread');
-    else if (!parts.algorithm.computeGradients) log(`workers: ${parts.algorithm.name} does not support data-parallel training; one thread`);
+    else if (!supportsDataParallel(parts.algorithm)) log(`workers: ${parts.algorithm.name} does not support data-parallel training; one thread`);
     else {
       dp = await DataParallelAlgorithm.create(parts.algorithm, parts.network, { loaded, moduleSpecifiers: opts.moduleSpecifiers, outDir, backend }, requested);
       algorithm = dp;
