@@ -11,14 +11,6 @@ export function momentBlockSize(d: number): number {
   return d + d * d;
 }
 
-/** Feature width d of moments laid out for `domains` domains. */
-export function momentFeatureWidth(length: number, domains: number): number {
-  const b = length / domains;
-  const d = Math.round((Math.sqrt(1 + 4 * b) - 1) / 2);
-  if (momentBlockSize(d) * domains !== length) throw new Error(`${length} moments do not split into ${domains} domains`);
-  return d;
-}
-
 /**
  * Per-domain moments of the rows of each features tensor, concatenated: [Σf, Σ f fᵀ] per domain. A
  * domain with no rows in this part contributes zeros.

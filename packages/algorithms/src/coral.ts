@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { crossEntropy, definePlugin, NetworkToken, type GradientResult, type Minibatch, type Network } from '@qtdog/core';
-import { coralPenaltyFromMoments, domainMoments, momentFeatureWidth } from './coral-moments.js';
+import { crossEntropy, definePlugin, NetworkToken, type AllReduce, type GradientResult, type Minibatch, type Network } from '@qtdog/core';
+import { coralPenaltyFromMoments, domainMoments, momentBlockSize } from './coral-moments.js';
 import { coralDistance } from './feature-distances.js';
 import { FeatureMatching, FeatureMatchingOptions, featureMatchingHParams } from './feature-matching.js';
 import { poolMinibatches, splitByMinibatch } from './minibatches.js';
@@ -9,65 +9,55 @@ import { objectiveGradients } from './objective.js';
 /**
  * Deep CORAL (Sun & Saenko, arXiv 1607.01719): match feature means and covariances across domains.
  *
- * Data-parallel training: the penalty depends on the batch only through each domain's row count,
- * feature sum and sum of outer products, which add up over parts. `partStatistics` returns them for
- * a part; `gradientsGivenStatistics` returns the part's share of the gradient given the totals:
- * its rows' cross-entropy weighted as in the whole batch's mean over domains, plus mmdGamma times
- * dP/dT . T_part, the penalty's gradient with respect to the totals T (a constant) dotted with the
- * part's own moments. The shares sum to the whole batch's gradient.
+ * Data-parallel training (`gradientShares`): the penalty depends on the batch only through each
+ * domain's row count, feature sum and sum of outer products, which add up over parts. In the middle
+ * of its forward pass a part exchanges them for the batch's totals T, then its share of the loss is
+ * its rows' cross-entropy, weighted as in the whole batch's mean over domains, plus mmdGamma times
+ * dP/dT . T_part: the penalty's gradient at the totals (a constant) dotted with the part's own
+ * moments. Summed over the parts, the shares' gradients are the whole batch's gradient.
  */
 export class CORAL extends FeatureMatching {
   constructor(network: Network, hparams: FeatureMatchingOptions) {
     super('CORAL', network, hparams, coralDistance);
   }
 
-  /** [row count of each domain, then each domain's Σf and Σ f fᵀ] of this part's features. */
-  partStatistics(minibatches: Minibatch[], _step?: number): Float32Array {
-    const moments = tf.tidy(() => {
+  /** Row count of each domain, then each domain's Σf and Σ f fᵀ. */
+  statisticsSize(minibatches: Minibatch[]): number {
+    return minibatches.length * (1 + momentBlockSize(this.network.featureDim));
+  }
+
+  gradientShares(minibatches: Minibatch[], _step: number, allReduce: AllReduce): GradientResult {
+    const domains = minibatches.length;
+    const rows = minibatches.map((m) => m.x.shape[0]);
+    let penalty = 0;
+    let batchRows = 0;
+    const result = objectiveGradients((report) => {
       const { x, y } = poolMinibatches(minibatches);
       y.dispose();
       const features = this.network.featurize(x, true);
-      return domainMoments(splitByMinibatch(features, minibatches), features.shape[1]);
-    });
-    const out = new Float32Array(minibatches.length + moments.size);
-    minibatches.forEach((m, i) => (out[i] = m.x.shape[0]));
-    out.set(moments.dataSync() as Float32Array, minibatches.length);
-    moments.dispose();
-    return out;
-  }
-
-  gradientsGivenStatistics(minibatches: Minibatch[], totals: Float32Array, _step?: number): GradientResult {
-    const domains = minibatches.length;
-    const counts = Array.from(totals.subarray(0, domains));
-    const d = momentFeatureWidth(totals.length - domains, domains);
-    const totalMoments = tf.tensor1d(totals.subarray(domains));
-    // The penalty at the batch's totals and its gradient there: constants for this part.
-    const { value, grad } = tf.valueAndGrad((m: tf.Tensor) => coralPenaltyFromMoments(m as tf.Tensor1D, counts, d))(totalMoments);
-    totalMoments.dispose();
-    const penalty = value.dataSync()[0]!;
-    value.dispose();
-    const rows = minibatches.reduce((a, m) => a + m.x.shape[0], 0);
-    const batchRows = counts.reduce((a, b) => a + b, 0);
-    try {
-      const result = objectiveGradients((report) => {
-        const { x, y } = poolMinibatches(minibatches);
-        y.dispose();
-        const features = this.network.featurize(x, true);
-        const logits = splitByMinibatch(this.network.classify(features, true), minibatches);
-        // Each domain's mean over its whole minibatch, averaged over domains: this part's rows count
-        // with weight 1 / (n_domain * domains).
-        const nll = tf.addN(logits.map((l, i) => tf.mul(crossEntropy(l, minibatches[i]!.y), minibatches[i]!.x.shape[0] / (counts[i]! * domains))));
-        const surrogate = tf.sum(tf.mul(grad, domainMoments(splitByMinibatch(features, minibatches), d)));
-        report('nll', nll as tf.Scalar);
-        return tf.add(nll, tf.mul(surrogate, this.hparams.mmdGamma)) as tf.Scalar;
-      }, this.network.params.trainable());
-      // Shares that add up over the parts: the penalty is the batch's, split by rows.
-      const nll = result.losses.nll!;
-      const penaltyShare = (penalty * rows) / batchRows;
-      return { grads: result.grads, losses: { nll, penalty: penaltyShare, loss: nll + this.hparams.mmdGamma * penaltyShare } };
-    } finally {
-      grad.dispose();
-    }
+      const d = features.shape[1];
+      const perDomain = splitByMinibatch(features, minibatches);
+      const moments = domainMoments(perDomain, d);
+      // The exchange: this part's sums in, the whole batch's out (the same on every part).
+      const partial = new Float32Array(domains + moments.size);
+      partial.set(rows);
+      partial.set(moments.dataSync() as Float32Array, domains);
+      const totals = allReduce(partial);
+      const counts = Array.from(totals.subarray(0, domains));
+      batchRows = counts.reduce((a, b) => a + b, 0);
+      const { value, grad } = tf.valueAndGrad((m: tf.Tensor) => coralPenaltyFromMoments(m as tf.Tensor1D, counts, d))(tf.tensor1d(totals.subarray(domains)));
+      penalty = value.dataSync()[0]!;
+      // Each domain's mean over its whole minibatch, averaged over domains: this part's rows count
+      // with weight 1 / (n_domain * domains).
+      const logits = splitByMinibatch(this.network.classify(features, true), minibatches);
+      const nll = tf.addN(logits.map((l, i) => tf.mul(crossEntropy(l, minibatches[i]!.y), rows[i]! / (counts[i]! * domains))));
+      report('nll', nll as tf.Scalar);
+      return tf.add(nll, tf.mul(tf.sum(tf.mul(grad, moments)), this.hparams.mmdGamma)) as tf.Scalar;
+    }, this.network.params.trainable());
+    // Shares that add up over the parts: the penalty is the batch's, split by rows.
+    const nll = result.losses.nll!;
+    const penaltyShare = (penalty * rows.reduce((a, b) => a + b, 0)) / batchRows;
+    return { grads: result.grads, losses: { nll, penalty: penaltyShare, loss: nll + this.hparams.mmdGamma * penaltyShare } };
   }
 
   applyGradients(grads: Record<string, tf.Tensor>, _step?: number): void {

@@ -36,4 +36,5 @@ export * from './run/run-container.js';
 export * from './run/run-experiment.js';
 export * from './run/run-lock.js';
 export * from './parallel/protocol.js';
+export * from './parallel/all-reduce.js';
 export * from './parallel/data-parallel.js';

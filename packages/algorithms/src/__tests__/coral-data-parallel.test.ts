@@ -64,8 +64,17 @@ describe('CORAL through additive moments (data-parallel CORAL)', () => {
     const whole = [batch(6, 5, 0, 21), batch(7, 5, 1, 22), batch(6, 5, 2, 23)];
     const reference = objectiveGradients(coral.objective(whole), network.params.trainable());
     const parts = [part(whole, () => 0, (n) => Math.ceil(n / 2)), part(whole, (n) => Math.ceil(n / 2), (n) => n)];
-    const totals = parts.map((p) => coral.partStatistics(p)).reduce((acc, s) => acc.map((v, i) => v + s[i]!));
-    const shares = parts.map((p) => coral.gradientsGivenStatistics(p, totals));
+    // The exchange, done in turn on one thread: each part's partial sums first (the gradients of
+    // this round are discarded), then every part's share given the totals.
+    const partials = parts.map((p) => {
+      let sent: Float32Array | undefined;
+      const r = coral.gradientShares(p, 0, (v) => (sent = v.slice()));
+      Object.values(r.grads).forEach((g) => g.dispose());
+      return sent!;
+    });
+    const totals = partials.reduce((acc, v) => acc.map((x, i) => x + v[i]!));
+    expect(totals.length).toBe(coral.statisticsSize(whole));
+    const shares = parts.map((p) => coral.gradientShares(p, 0, () => totals));
     for (const name of Object.keys(reference.grads)) {
       const want = reference.grads[name]!.dataSync();
       const got = tf.add(shares[0]!.grads[name]!, shares[1]!.grads[name]!).dataSync();

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { AllReduce } from '../parallel/all-reduce.js';
 
 /** One training environment's minibatch for one step. */
 export interface Minibatch {
@@ -38,15 +39,16 @@ export interface Algorithm {
   computeGradients?(minibatches: Minibatch[], step: number): GradientResult;
   applyGradients?(grads: Record<string, tf.Tensor>, step: number): void;
   /**
-   * Optional data-parallel split for losses that couple examples only through additive statistics,
-   * sums over examples (CORAL: per-domain feature sums and sums of outer products). First pass: every
-   * part of the batch returns `partStatistics`, and the trainer adds them up. Second pass: every part
-   * returns `gradientsGivenStatistics` with the totals: gradients and losses that are the part's
-   * additive share, so the trainer sums them (it does not average them). The sum must equal the
-   * whole batch's gradient. Needs `applyGradients`; takes two forward passes per step.
+   * Optional data-parallel split for losses that couple examples only through sums over examples
+   * (CORAL: per-domain feature sums and sums of outer products). Each part of the batch returns its
+   * additive share of the whole batch's gradient and losses, and the trainer sums the shares (it
+   * does not average them). In its forward pass the part calls `allReduce` with its partial sums,
+   * once or more, and gets the whole batch's totals (the same on every part; one thread: its own).
+   * Needs `statisticsSize` and `applyGradients`.
    */
-  partStatistics?(minibatches: Minibatch[], step: number): Float32Array;
-  gradientsGivenStatistics?(minibatches: Minibatch[], totals: Float32Array, step: number): GradientResult;
+  gradientShares?(minibatches: Minibatch[], step: number, allReduce: AllReduce): GradientResult;
+  /** The most floats one `allReduce` call of `gradientShares` passes for these minibatches. */
+  statisticsSize?(minibatches: Minibatch[]): number;
   /**
    * Set by sharpness-aware algorithms (SAM) that offer `computeGradients`: data-parallel training
    * then applies the averaged gradient at w + rho g/||g||, g being the averaged gradient at w, and
@@ -62,5 +64,5 @@ export interface Algorithm {
 /** Whether data-parallel training can split this algorithm's step (see `computeGradients`). */
 export function supportsDataParallel(a: Algorithm): boolean {
   if (!a.applyGradients) return false;
-  return Boolean(a.computeGradients) || Boolean(a.partStatistics && a.gradientsGivenStatistics);
+  return Boolean(a.computeGradients) || Boolean(a.gradientShares && a.statisticsSize);
 }

@@ -1,12 +1,12 @@
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { readFloats } from '@qtdog/engine';
-import { supportsDataParallel, type Algorithm, type AlgorithmState, type Minibatch } from '../api/algorithm.js';
+import { supportsDataParallel, type Algorithm, type AlgorithmState, type GradientResult, type Minibatch } from '../api/algorithm.js';
 import type { Network } from '../api/network.js';
 import { RunError } from '../errors.js';
 import { disposeAll } from '../training/gradients.js';
 import type { Part, WorkerInit, WorkerReply, WorkerRequest, WorkerTimings } from './protocol.js';
-import { keepingBuffers } from './keeping-buffers.js';
+import { createReduceBlock, sharedAllReduce, type ReduceBlock } from './all-reduce.js';
 import { layoutShared, sharedView, sharedViews, type SharedFloats } from './shared-floats.js';
 import { gradientWorkerPath } from './worker-path.js';
 
@@ -133,6 +133,8 @@ export class DataParallelAlgorithm implements Algorithm {
   lastWorkerTimings: WorkerTimings[] = [];
   /** This thread's summing in its latest step, in ms: its own share, the wait, the workers' shares. */
   lastMergeTimings = { own: 0, wait: 0, others: 0 };
+  /** The exchange of gradientShares algorithms (CORAL), kept while it is large enough. */
+  private reduce?: ReduceBlock;
   /** The gradient sums' arrays, kept across steps where the backend copies a new tensor's values. */
   private readonly sumArrays = new Map<string, Float32Array>();
 
@@ -149,7 +151,7 @@ export class DataParallelAlgorithm implements Algorithm {
   static async create(inner: Algorithm, network: Network, init: WorkerInit, workers: number): Promise<DataParallelAlgorithm> {
     if (!supportsDataParallel(inner)) {
       throw new RunError(
-        `algorithm ${inner.name} does not support data-parallel training (it has neither computeGradients nor partStatistics/gradientsGivenStatistics, with applyGradients)`,
+        `algorithm ${inner.name} does not support data-parallel training (it has neither computeGradients nor gradientShares/statisticsSize, with applyGradients)`,
       );
     }
     const dp = new DataParallelAlgorithm(inner, network, init, workers - 1);
@@ -201,9 +203,10 @@ export class DataParallelAlgorithm implements Algorithm {
       return losses;
     }
     if (!this.inner.computeGradients) {
-      // Coupled through additive statistics (CORAL): totals first, then each part's share.
-      const totals = await this.statisticsPass(split, step);
-      const shares = await this.gradientPass(split, step, totals);
+      // Coupled through sums (CORAL): each part's share, the sums exchanged mid-pass.
+      const capacity = this.inner.statisticsSize!(minibatches);
+      if (!this.reduce || this.reduce.capacity < capacity) this.reduce = createReduceBlock(this.numWorkers, capacity);
+      const shares = await this.gradientPass(split, step, this.reduce);
       return this.finish(shares.losses, shares.grads, step);
     }
     const rho = this.inner.sharpnessRadius;
@@ -265,52 +268,32 @@ export class DataParallelAlgorithm implements Algorithm {
     return this.partsFor(split, 0).parts.map((p) => ({ x: tf.tensor4d(p.x, [p.n, h, w, c]), y: tf.tensor1d(p.y, 'int32'), env: p.env }));
   }
 
-  /** The whole batch's additive statistics: every part's `partStatistics`, summed in float64. */
-  private async statisticsPass(split: Split, step: number): Promise<Float32Array> {
-    const replies = this.workers.map((w, i) => {
-      const { parts, transfer } = this.partsFor(split, i + 1);
-      return w.request({ kind: 'stats', step, version: this.version, params: this.paramsFor(w), parts, shape: split.shape }, transfer);
-    });
-    const mine = this.ownPart(split);
-    // The forward pass of this pass must leave running statistics (BatchNorm) as they were: the
-    // gradient pass runs it again and updates them once, as one thread would.
-    const own = keepingBuffers(this.network, () => this.inner.partStatistics!(mine, step));
-    for (const m of mine) tf.dispose([m.x, m.y]);
-    const sum = Float64Array.from(own);
-    const results = (await Promise.all(replies)) as Array<Extract<WorkerReply, { kind: 'stats' }>>;
-    results.forEach((r, i) => {
-      if (r.statistics.length !== sum.length) throw new RunError(`data-parallel worker ${i + 1} returned ${r.statistics.length} statistics, expected ${sum.length}`);
-      this.workers[i]!.numTensors = r.numTensors;
-      for (let j = 0; j < sum.length; j++) sum[j]! += r.statistics[j]!;
-    });
-    return Float32Array.from(sum);
-  }
-
   /**
    * Gradients of the whole step's batch at the current weights, with their sum of squares; the
-   * parts' BatchNorm statistics are merged too. Without `totals`, each part's gradients (of its mean
-   * loss) are averaged weighted by its size; with them, they are the parts' additive shares given
-   * the batch's statistics, and are summed.
+   * parts' BatchNorm statistics are merged too. Without `reduce`, each part's gradients (of its mean
+   * loss) are averaged weighted by its size; with it, they are the parts' additive shares
+   * (`gradientShares`, exchanging sums through `reduce`), and are summed.
    */
   private async gradientPass(
     split: Split,
     step: number,
-    totals?: Float32Array,
+    reduce?: ReduceBlock,
   ): Promise<{ losses: Record<string, number>; grads: Record<string, tf.Tensor>; sumOfSquares: number }> {
     // Parts for the helpers are sent first so they compute while the main thread does its own part.
     const replies = this.workers.map((w, i) => {
       const { parts, transfer } = this.partsFor(split, i + 1);
-      const statistics = totals?.slice();
-      return w.request(
-        { kind: 'grads', step, version: this.version, params: this.paramsFor(w), parts, shape: split.shape, statistics },
-        statistics ? [...transfer, statistics.buffer as ArrayBuffer] : transfer,
-      );
+      return w.request({ kind: 'grads', step, version: this.version, params: this.paramsFor(w), parts, shape: split.shape, reduce, part: i + 1 }, transfer);
     });
     const mine = this.ownPart(split);
-    const local = totals ? this.inner.gradientsGivenStatistics!(mine, totals, step) : this.inner.computeGradients!(mine, step);
-    for (const m of mine) tf.dispose([m.x, m.y]);
+    let local: GradientResult;
+    try {
+      // With `reduce`, this thread blocks at the exchange until every worker reaches it.
+      local = reduce ? this.inner.gradientShares!(mine, step, sharedAllReduce(reduce, 0)) : this.inner.computeGradients!(mine, step);
+    } finally {
+      for (const m of mine) tf.dispose([m.x, m.y]);
+    }
     const { counts, total } = split;
-    const weights = totals ? counts.map(() => 1) : counts.map((n) => n / total);
+    const weights = reduce ? counts.map(() => 1) : counts.map((n) => n / total);
     // This thread's share of the weighted sums, taken while the workers finish theirs (their
     // replies wait in the event queue), then the workers' shares read in place from their shared
     // buffers: plain JS, and one copy into the backend for the optimizer.

@@ -16,7 +16,7 @@ import { bindRunComponents, createPluginContainer } from '../run/run-container.j
 import { AlgorithmToken, NetworkToken, QuantizerToken } from '../tokens.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './protocol.js';
 import { layoutShared, sharedView, type SharedFloats } from './shared-floats.js';
-import { keepingBuffers } from './keeping-buffers.js';
+import { sharedAllReduce } from './all-reduce.js';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -77,8 +77,8 @@ async function main(): Promise<void> {
           y: tf.tensor1d(p.y, 'int32'),
           env: p.env,
         }));
-        const { losses, grads } = req.statistics
-          ? algorithm.gradientsGivenStatistics!(minibatches, req.statistics, req.step)
+        const { losses, grads } = req.reduce
+          ? algorithm.gradientShares!(minibatches, req.step, sharedAllReduce(req.reduce, req.part))
           : algorithm.computeGradients!(minibatches, req.step);
         for (const m of minibatches) tf.dispose([m.x, m.y]);
         const t2 = performance.now();
@@ -91,16 +91,6 @@ async function main(): Promise<void> {
         bufferBuffer = b.buffer;
         const ms = { params: t1 - t0, grads: t2 - t1, pack: performance.now() - t2 };
         port.postMessage({ id: req.id, kind: 'grads', losses, grads: g, buffers: b, numTensors: tf.memory().numTensors, ms } satisfies WorkerReply);
-      } else if (req.kind === 'stats') {
-        quantizer?.onStep(req.step, network);
-        setParams(network, req.params);
-        const [h, w, c] = req.shape;
-        const minibatches: Minibatch[] = req.parts.map((p) => ({ x: tf.tensor4d(p.x, [p.n, h, w, c]), y: tf.tensor1d(p.y, 'int32'), env: p.env }));
-        // Running statistics stay as they were: the gradient pass updates them.
-        const statistics = keepingBuffers(network, () => algorithm.partStatistics!(minibatches, req.step));
-        for (const m of minibatches) tf.dispose([m.x, m.y]);
-        const out = statistics.slice();
-        port.postMessage({ id: req.id, kind: 'stats', statistics: out, numTensors: tf.memory().numTensors } satisfies WorkerReply, [out.buffer as ArrayBuffer]);
       } else {
         setParams(network, req.params);
         const [h, w, c] = req.shape;

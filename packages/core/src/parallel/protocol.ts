@@ -1,4 +1,5 @@
 import type { LoadedConfig } from '../config/load-config.js';
+import type { ReduceBlock } from './all-reduce.js';
 import type { SharedFloats } from './shared-floats.js';
 
 /** What a data-parallel worker needs to build the same network and algorithm as the main thread. */
@@ -36,10 +37,10 @@ export type WorkerRequest =
       params?: SharedFloats;
       parts: Part[];
       shape: [number, number, number];
-      /** The batch's summed statistics: gradientsGivenStatistics instead of computeGradients. */
-      statistics?: Float32Array;
+      /** The exchange for gradientShares (instead of computeGradients), and this worker's part in it. */
+      reduce?: ReduceBlock;
+      part: number;
     }
-  | { id: number; kind: 'stats'; step: number; version: number; params?: SharedFloats; parts: Part[]; shape: [number, number, number] }
   | { id: number; kind: 'predict'; version: number; params?: SharedFloats; x: Float32Array; n: number; shape: [number, number, number] };
 
 export type WorkerReply =
@@ -55,6 +56,5 @@ export type WorkerReply =
       numTensors: number;
       ms: WorkerTimings;
     }
-  | { id: number; kind: 'stats'; statistics: Float32Array; numTensors: number }
   | { id: number; kind: 'predict'; logits: Float32Array; classes: number; numTensors: number }
   | { id: number; kind: 'error'; message: string };
