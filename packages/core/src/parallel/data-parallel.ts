@@ -187,7 +187,7 @@ export class DataParallelAlgorithm implements Algorithm {
         this.shared?.buffer,
       );
       const block = this.shared;
-      params.forEach((p, i) => sharedView(block, block.entries[i]!).set(p.variable.dataSync() as Float32Array));
+      params.forEach((p, i) => sharedView(block, block.entries[i]!).set(readFloats(p.variable)));
       this.sharedVersion = this.version;
     }
     w.version = this.version;

@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ContainerModule } from 'inversify';
-import { selectBackend, type BackendPreference } from '@qtdog/engine';
+import { readFloats, selectBackend, type BackendPreference } from '@qtdog/engine';
 import type { Algorithm, Minibatch } from '../api/algorithm.js';
 import type { Network } from '../api/network.js';
 import type { Quantizer } from '../api/quantizer.js';
@@ -53,7 +53,8 @@ function setParams(network: Network, params: SharedFloats | undefined): void {
 /** Writes the tensors into this worker's shared buffer, grown when they no longer fit. */
 function packShared(tensors: Array<{ name: string; t: tf.Tensor }>, reuse: SharedArrayBuffer | undefined): SharedFloats {
   const block = layoutShared(tensors.map(({ name, t }) => ({ name, shape: t.shape })), reuse);
-  block.entries.forEach((e, i) => sharedView(block, e).set(tensors[i]!.t.dataSync() as Float32Array));
+  // Read in place (no copy out of the wasm heap first); nothing allocates between read and write.
+  block.entries.forEach((e, i) => sharedView(block, e).set(readFloats(tensors[i]!.t)));
   return block;
 }
 
