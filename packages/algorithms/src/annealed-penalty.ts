@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs-core';
 import type { AlgorithmState, BaseAlgorithmOptions, Minibatch, Network } from '@qtdog/core';
 import { AdamAlgorithm } from './adam-algorithm.js';
 import type { Objective } from './objective.js';
@@ -21,7 +22,19 @@ export abstract class AnnealedPenaltyAlgorithm extends AdamAlgorithm {
 
   /** The penalty weight of the current update. */
   get penaltyWeight(): number {
-    return this.updateCount >= this.annealIters ? this.lambda : 1;
+    return this.weightAt(this.updateCount);
+  }
+
+  /** The penalty weight of update `step` (data-parallel parts know the step, not a counter). */
+  protected weightAt(step: number): number {
+    return step >= this.annealIters ? this.lambda : 1;
+  }
+
+  /** The data-parallel update: Adam reset at the switch, as `update` does, then one step. */
+  applyGradients(grads: Record<string, tf.Tensor>, step: number): void {
+    if (step === this.annealIters) this.optimizer.reset();
+    this.optimizer.apply(this.network.params.trainable(), grads);
+    this.updateCount = step + 1;
   }
 
   protected abstract objective(minibatches: Minibatch[], penaltyWeight: number): Objective;

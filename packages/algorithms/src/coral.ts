@@ -5,6 +5,7 @@ import { coralDistance } from './feature-distances.js';
 import { FeatureMatching, FeatureMatchingOptions, featureMatchingHParams } from './feature-matching.js';
 import { poolMinibatches, splitByMinibatch } from './minibatches.js';
 import { objectiveGradients } from './objective.js';
+import { shareOfSummedLoss } from './summed-statistics.js';
 
 /**
  * Deep CORAL (Sun & Saenko, arXiv 1607.01719): match feature means and covariances across domains.
@@ -38,21 +39,19 @@ export class CORAL extends FeatureMatching {
       const d = features.shape[1];
       const perDomain = splitByMinibatch(features, minibatches);
       const moments = domainMoments(perDomain, d);
-      // The exchange: this part's sums in, the whole batch's out (the same on every part).
-      const partial = new Float32Array(domains + moments.size);
-      partial.set(rows);
-      partial.set(moments.dataSync() as Float32Array, domains);
-      const totals = allReduce(partial);
-      const counts = Array.from(totals.subarray(0, domains));
+      // The exchange: row counts (constants) and moments in, the whole batch's out.
+      const share = shareOfSummedLoss(tf.concat([tf.tensor1d(rows), moments]) as tf.Tensor1D, allReduce, (t, values) =>
+        coralPenaltyFromMoments(tf.slice(t, domains) as tf.Tensor1D, Array.from(values.subarray(0, domains)), d),
+      );
+      const counts = Array.from(share.totals.subarray(0, domains));
       batchRows = counts.reduce((a, b) => a + b, 0);
-      const { value, grad } = tf.valueAndGrad((m: tf.Tensor) => coralPenaltyFromMoments(m as tf.Tensor1D, counts, d))(tf.tensor1d(totals.subarray(domains)));
-      penalty = value.dataSync()[0]!;
+      penalty = share.value;
       // Each domain's mean over its whole minibatch, averaged over domains: this part's rows count
       // with weight 1 / (n_domain * domains).
       const logits = splitByMinibatch(this.network.classify(features, true), minibatches);
       const nll = tf.addN(logits.map((l, i) => tf.mul(crossEntropy(l, minibatches[i]!.y), rows[i]! / (counts[i]! * domains))));
       report('nll', nll as tf.Scalar);
-      return tf.add(nll, tf.mul(tf.sum(tf.mul(grad, moments)), this.hparams.mmdGamma)) as tf.Scalar;
+      return tf.add(nll, tf.mul(share.surrogate, this.hparams.mmdGamma)) as tf.Scalar;
     }, this.network.params.trainable());
     // Shares that add up over the parts: the penalty is the batch's, split by rows.
     const nll = result.losses.nll!;

@@ -1,10 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { BaseAlgorithmOptions, baseAlgorithmHParams, definePlugin, log10Uniform, NetworkToken, type Minibatch, type Network } from '@qtdog/core';
+import {
+  BaseAlgorithmOptions,
+  baseAlgorithmHParams,
+  crossEntropy,
+  definePlugin,
+  log10Uniform,
+  NetworkToken,
+  type AllReduce,
+  type GradientResult,
+  type Minibatch,
+  type Network,
+} from '@qtdog/core';
 import { AnnealedPenaltyAlgorithm } from './annealed-penalty.js';
 import { log10UniformInt } from './hparams.js';
-import { poolMinibatches, perDomainCrossEntropy } from './minibatches.js';
-import type { Objective } from './objective.js';
+import { poolMinibatches, perDomainCrossEntropy, splitByMinibatch } from './minibatches.js';
+import { objectiveGradients, type Objective } from './objective.js';
+import { shareOfSummedLoss } from './summed-statistics.js';
 
 /** Mean of the per-domain risks and their variance (population variance: mean squared deviation). */
 export function riskVariance(risks: tf.Tensor1D): { mean: tf.Scalar; variance: tf.Scalar } {
@@ -22,7 +34,11 @@ export const VrexOptions = BaseAlgorithmOptions.extend({
 });
 export type VrexOptions = z.output<typeof VrexOptions>;
 
-/** Variance Risk Extrapolation, V-REx (Krueger et al., arXiv 2003.00688): mean risk + lambda x variance of the domain risks. */
+/**
+ * Variance Risk Extrapolation, V-REx (Krueger et al., arXiv 2003.00688): mean risk + lambda x variance
+ * of the domain risks. Data-parallel: the risks are per-domain loss sums over row counts, so the
+ * parts exchange those sums (`gradientShares`, see summed-statistics.ts).
+ */
 export class VREx extends AnnealedPenaltyAlgorithm {
   readonly name = 'VREx';
 
@@ -40,6 +56,39 @@ export class VREx extends AnnealedPenaltyAlgorithm {
       report('penalty', variance);
       return tf.add(mean, tf.mul(variance, penaltyWeight)) as tf.Scalar;
     };
+  }
+
+  /** Row count and loss sum of each domain. */
+  statisticsSize(minibatches: Minibatch[]): number {
+    return 2 * minibatches.length;
+  }
+
+  gradientShares(minibatches: Minibatch[], step: number, allReduce: AllReduce): GradientResult {
+    const domains = minibatches.length;
+    const rows = minibatches.map((m) => m.x.shape[0]);
+    const weight = this.weightAt(step);
+    let totals: Float32Array = new Float32Array(0);
+    let value = 0;
+    const result = objectiveGradients(() => {
+      const { x, y } = poolMinibatches(minibatches);
+      y.dispose();
+      const logits = splitByMinibatch(this.network.predict(x, true), minibatches);
+      const lossSums = logits.map((l, i) => tf.mul(crossEntropy(l, minibatches[i]!.y), rows[i]!));
+      const share = shareOfSummedLoss(tf.concat([tf.tensor1d(rows), tf.stack(lossSums)]) as tf.Tensor1D, allReduce, (t, v) => {
+        const risks = tf.div(tf.slice(t, domains), tf.tensor1d(v.subarray(0, domains))) as tf.Tensor1D;
+        const { mean, variance } = riskVariance(risks);
+        return tf.add(mean, tf.mul(variance, weight)) as tf.Scalar;
+      });
+      totals = share.totals;
+      value = share.value;
+      return share.surrogate;
+    }, this.network.params.trainable());
+    // The batch's terms from the totals, split by rows so that the parts' shares add up.
+    const risks = Array.from({ length: domains }, (_, i) => totals[domains + i]! / totals[i]!);
+    const mean = risks.reduce((a, b) => a + b, 0) / domains;
+    const variance = risks.reduce((a, r) => a + (r - mean) ** 2, 0) / domains;
+    const part = rows.reduce((a, b) => a + b, 0) / totals.subarray(0, domains).reduce((a, b) => a + b, 0);
+    return { grads: result.grads, losses: { nll: mean * part, penalty: variance * part, loss: value * part } };
   }
 }
 

@@ -1,0 +1,106 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Minibatch } from '@qtdog/core';
+import { CORAL, coralDistance, coralPenaltyFromMoments, domainMoments, meanOverDomainPairs, objectiveGradients, VREx, type Objective } from '../index.js';
+import { LinearNetwork } from './test-utils.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+let networks = 0;
+
+/** Features that depend on a trainable weight (tanh of a dense layer), so the penalty has a gradient. */
+class TanhNetwork extends LinearNetwork {
+  constructor(inputDim: number, featureDim: number, classes: number, seed: number) {
+    super(featureDim, classes, randomRows(featureDim, classes, seed + 1));
+    const a = tf.tensor2d(randomRows(inputDim, featureDim, seed));
+    this.params.add({ name: 'featurizer.weight', layer: 'featurizer', role: 'dense', variable: tf.variable(a, true, `tanh#${++networks}/a`) });
+    a.dispose();
+  }
+
+  override featurize(x: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => tf.tanh(tf.matMul(tf.reshape(x, [x.shape[0], -1]), this.params.get('featurizer.weight').variable as tf.Tensor2D)));
+  }
+}
+
+/** Deterministic pseudo-random rows in [-1, 1]. */
+function randomRows(rows: number, cols: number, seed: number): number[][] {
+  let s = seed * 7919 + 17;
+  const next = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+  return Array.from({ length: rows }, () => Array.from({ length: cols }, next));
+}
+
+function batch(n: number, inputDim: number, env: number, seed: number): Minibatch {
+  const rows = randomRows(n, inputDim, seed);
+  return { x: tf.tensor4d(rows.flat(), [n, 1, 1, inputDim]), y: tf.tensor1d(rows.map((r) => (r[0]! > 0 ? 1 : 0)), 'int32'), env };
+}
+
+/** Rows [s, t) of every minibatch: one data-parallel part. */
+function part(minibatches: Minibatch[], s: (n: number) => number, t: (n: number) => number): Minibatch[] {
+  return minibatches.map((m) => {
+    const n = m.x.shape[0];
+    return { x: tf.slice(m.x, s(n), t(n) - s(n)), y: tf.slice(m.y, s(n), t(n) - s(n)), env: m.env };
+  });
+}
+
+describe('losses of sums, taken in data-parallel parts (CORAL, VREx)', () => {
+  it('the penalty from summed part moments equals the penalty on the whole features', () => {
+    const features = [0, 1, 2].map((e) => tf.tensor2d(randomRows(7 + e, 4, 10 + e)));
+    const split = (f: tf.Tensor2D, s: number, t: number) => tf.slice(f, s, t - s) as tf.Tensor2D;
+    // Parts of uneven size, as splitRanges gives for odd minibatches.
+    const a = domainMoments(features.map((f) => split(f, 0, 3)), 4);
+    const b = domainMoments(features.map((f) => split(f, 3, f.shape[0])), 4);
+    const fromMoments = coralPenaltyFromMoments(tf.add(a, b) as tf.Tensor1D, [7, 8, 9], 4).dataSync()[0]!;
+    const direct = meanOverDomainPairs(features, coralDistance).dataSync()[0]!;
+    expect(direct).toBeGreaterThan(0.01);
+    expect(fromMoments).toBeCloseTo(direct, 5);
+  });
+
+  const cases = [
+    { name: 'CORAL', make: () => new CORAL(new TanhNetwork(5, 3, 2, 1), { lr: 1e-3, batchSize: 6, weightDecay: 0, mmdGamma: 3 }), step: 0 },
+    // Step 3 is past the anneal (2): the penalty weight is vrexLambda there.
+    ...[0, 3].map((step) => ({
+      name: `VREx at step ${step}`,
+      make: () => new VREx(new TanhNetwork(5, 3, 2, 1), { lr: 1e-3, batchSize: 6, weightDecay: 0, vrexLambda: 7, vrexPenaltyAnnealIters: 2 }),
+      step,
+    })),
+  ];
+  for (const { name, make, step } of cases) {
+    it(`${name}: the parts' gradient shares sum to the whole batch's gradient; the losses add up`, () => {
+      const algorithm = make();
+      const a = algorithm as unknown as {
+        network: TanhNetwork;
+        objective(m: Minibatch[], w?: number): Objective;
+        weightAt?(step: number): number;
+      };
+      const whole = [batch(6, 5, 0, 21), batch(7, 5, 1, 22), batch(6, 5, 2, 23)];
+      const objective = a.weightAt ? a.objective(whole, a.weightAt(step)) : a.objective(whole);
+      const reference = objectiveGradients(objective, a.network.params.trainable());
+      const parts = [part(whole, () => 0, (n) => Math.ceil(n / 2)), part(whole, (n) => Math.ceil(n / 2), (n) => n)];
+      // The exchange, done in turn on one thread: each part's partial sums first (the gradients of
+      // this round are discarded), then every part's share given the totals.
+      const partials = parts.map((p) => {
+        let sent: Float32Array | undefined;
+        const r = algorithm.gradientShares(p, step, (v) => (sent = v.slice()));
+        Object.values(r.grads).forEach((g) => g.dispose());
+        return sent!;
+      });
+      const totals = partials.reduce((acc, v) => acc.map((x, i) => x + v[i]!));
+      expect(totals.length).toBe(algorithm.statisticsSize(whole));
+      const shares = parts.map((p) => algorithm.gradientShares(p, step, () => totals));
+      for (const name of Object.keys(reference.grads)) {
+        const want = reference.grads[name]!.dataSync();
+        const got = tf.add(shares[0]!.grads[name]!, shares[1]!.grads[name]!).dataSync();
+        expect(Math.max(...Array.from(want, Math.abs))).toBeGreaterThan(1e-4);
+        want.forEach((w, i) => expect(got[i]!).toBeCloseTo(w, 5));
+      }
+      for (const term of ['loss', 'nll', 'penalty']) {
+        expect(shares[0]!.losses[term]! + shares[1]!.losses[term]!).toBeCloseTo(reference.losses[term]!, 5);
+      }
+      expect(reference.losses.penalty).toBeGreaterThan(1e-4);
+    });
+  }
+});
