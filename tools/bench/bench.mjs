@@ -422,7 +422,7 @@ if (done.length) {
     rows.push([r.line.id, f1(r.oursIps), w, f1(r.torchIps), r.torch.length ? String(r.torchThreads) : '-', r.ratio ? f2(r.ratio) + 'x' : '-', f1(r.gflops), f1(r.ceiling), f2(r.efficiency), r.workersUsed > 1 ? f2(r.busyEfficiency) : '-', `${r.tensors.warm}->${r.tensors.end}${tw}`]);
   }
   console.log(table(rows));
-  if (done.some((r) => r.workersUsed < r.line.workers)) console.log('* no data-parallel support (SAM, CORAL): ours ran on 1 thread, PyTorch on the threads shown');
+  if (done.some((r) => r.workersUsed < r.line.workers)) console.log('* the algorithm has no data-parallel support: ours ran on 1 thread, PyTorch on the threads shown');
   console.log(
     'ceiling: workers x this thread\'s conv speed alone; eff. busy: against workers x its conv speed while the other\n' +
       'threads run the same convolutions. Both measured after every rep; efficiencies are medians of the reps\' ratios.',
