@@ -6,12 +6,12 @@ import { loadWeights, readResults, runExperiment } from '@qtdog/core';
 import { BUILTIN_MODULE_PACKAGES, builtinModules } from '@qtdog/cli';
 import { tempDir } from './helpers';
 
-function config(network: string, workers: number, steps = 4, algorithm = 'ERM', options = ''): string {
+function config(network: string, workers: number, steps = 4, algorithm = 'ERM', options = '', domains = 3): string {
   const p = join(tempDir('qtdog-dp-'), 'run.yaml');
   writeFileSync(
     p,
     [
-      'dataset: { type: SyntheticDomains, testEnvs: [2], examplesPerDomain: 40, imageSize: 16, channels: 1 }',
+      `dataset: { type: SyntheticDomains, numDomains: ${domains}, testEnvs: [${domains - 1}], examplesPerDomain: 40, imageSize: 16, channels: 1 }`,
       `network: { type: ${network} }`,
       `algorithm: { type: ${algorithm}, lr: 0.003, batchSize: 8${options} }`,
       `train: { steps: ${steps}, checkpointFreq: 3, backend: wasm, evalBatchSize: 40, workers: ${workers} }`,
@@ -68,6 +68,19 @@ describe('data-parallel training (2 worker threads) against one thread', () => {
       }
     });
   }
+
+  it('CORAL with a single training domain (no pairs, penalty 0) runs with 2 workers as with one', async () => {
+    const one = await run(config('MNIST_CNN', 1, 2, 'CORAL', '', 2));
+    const two = await run(config('MNIST_CNN', 2, 2, 'CORAL', '', 2));
+    expect(two.workers).toBe(2);
+    const a = readResults(join(one.outDir, 'results.jsonl'));
+    const b = readResults(join(two.outDir, 'results.jsonl'));
+    expect(b.length).toBe(a.length);
+    for (const [x, y] of a.map((r, i) => [r, b[i]!] as const)) {
+      expect(y.penalty).toBe(0);
+      expect(y.loss as number).toBeCloseTo(x.loss as number, 4);
+    }
+  });
 
   it('ResNet18: BatchNorm running means come back from the workers', async () => {
     // One step: both start from the same weights, so the merged statistics must equal one thread's.

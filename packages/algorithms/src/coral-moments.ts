@@ -48,6 +48,9 @@ export function coralPenaltyFromMoments(moments: tf.Tensor1D, counts: number[], 
         terms.push(tf.add(meanDiff, covDiff) as tf.Scalar);
       }
     }
-    return terms.length === 0 ? tf.scalar(0) : (tf.div(tf.addN(terms), terms.length) as tf.Scalar);
+    // One domain: no pairs, a penalty of 0 that still depends on the moments (times 0), so that
+    // its gradient with respect to them exists (zeros) instead of tf.valueAndGrad throwing.
+    if (terms.length === 0) return tf.mul(tf.sum(moments), 0) as tf.Scalar;
+    return tf.div(tf.addN(terms), terms.length) as tf.Scalar;
   });
 }

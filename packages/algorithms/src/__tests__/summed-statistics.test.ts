@@ -59,6 +59,21 @@ describe('losses of sums, taken in data-parallel parts (CORAL, VREx)', () => {
     expect(fromMoments).toBeCloseTo(direct, 5);
   });
 
+  it('CORAL with one training domain: no pairs, a zero penalty, the gradient of the cross-entropy alone', () => {
+    const algorithm = new CORAL(new TanhNetwork(5, 3, 2, 1), { lr: 1e-3, batchSize: 6, weightDecay: 0, mmdGamma: 3 });
+    const network = (algorithm as unknown as { network: TanhNetwork }).network;
+    const whole = [batch(8, 5, 0, 31)];
+    const reference = objectiveGradients(algorithm.objective(whole), network.params.trainable());
+    const r = algorithm.gradientShares(whole, 0, (v) => v);
+    expect(r.losses.penalty).toBe(0);
+    expect(r.losses.loss).toBeCloseTo(reference.losses.loss!, 5);
+    for (const name of Object.keys(reference.grads)) {
+      const want = reference.grads[name]!.dataSync();
+      const got = r.grads[name]!.dataSync();
+      want.forEach((w, i) => expect(got[i]!).toBeCloseTo(w, 5));
+    }
+  });
+
   const cases = [
     { name: 'CORAL', make: () => new CORAL(new TanhNetwork(5, 3, 2, 1), { lr: 1e-3, batchSize: 6, weightDecay: 0, mmdGamma: 3 }), step: 0 },
     // Step 3 is past the anneal (2): the penalty weight is vrexLambda there.

@@ -20,6 +20,7 @@ class WorkerHandle {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private readonly ready: Promise<void>;
+  private terminating = false;
   /** Version of the weights this worker holds. */
   version = -1;
   numTensors = 0;
@@ -52,7 +53,8 @@ class WorkerHandle {
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => {
-      if (code !== 0) fail(new Error(`exited with code ${code}`));
+      // terminate() ends a worker with code 1; that is not a failure.
+      if (code !== 0 && !this.terminating) fail(new Error(`exited with code ${code}`));
     });
   }
 
@@ -62,13 +64,18 @@ class WorkerHandle {
 
   request(req: RequestBody, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    const reply = new Promise<WorkerReply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ ...req, id }, transfer);
     });
+    // Marked handled: when this thread's own part throws first, nobody awaits the reply, and its
+    // rejection must not end the process as an unhandled one (the step's own error is reported).
+    reply.catch(() => {});
+    return reply;
   }
 
   terminate(): Promise<number> {
+    this.terminating = true;
     return this.worker.terminate();
   }
 }
