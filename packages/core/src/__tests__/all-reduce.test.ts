@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { createReduceBlock, sharedAllReduce, singlePartReduce } from '../parallel/all-reduce.js';
+import { abortReduce, createReduceBlock, sharedAllReduce, singlePartReduce } from '../parallel/all-reduce.js';
 
 // Worker threads run the built package (npm test builds first): the same function, another thread.
 const WORKER = `
@@ -45,6 +45,24 @@ describe('sharedAllReduce (the exchange of data-parallel CORAL)', () => {
       expect(two![r]).toEqual(want);
     }
   });
+
+  it('a part that fails before the exchange releases the parts waiting there at once', async () => {
+    const block = createReduceBlock(2, 1);
+    // The worker waits with a 60 s timeout; the test's own 20 s limit fails it if abort does not work.
+    const waiting = new Promise<string>((resolve, reject) => {
+      const code = `
+        const { workerData, parentPort } = require('node:worker_threads');
+        const { sharedAllReduce } = require('@qtdog/core');
+        try { sharedAllReduce(workerData, 1, 60000)(Float32Array.from([1])); parentPort.postMessage('passed'); }
+        catch (e) { parentPort.postMessage(e.message); }`;
+      const w = new Worker(code, { eval: true, workerData: block });
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    abortReduce(block, 0);
+    expect(await waiting).toBe('data-parallel part 1: part 0 failed before the statistics exchange');
+  }, 20000);
 
   it('fails with a clear error when another part never arrives, and checks the size', () => {
     const reduce = sharedAllReduce(createReduceBlock(2, 2), 0, 100);

@@ -7,6 +7,16 @@
  */
 import { RunError } from '../errors.js';
 
+/** Thrown at the exchange when another part failed first; that part's own error says why. */
+export class ExchangeAbortedError extends RunError {
+  constructor(
+    readonly part: number,
+    readonly failedPart: number,
+  ) {
+    super(`data-parallel part ${part}: part ${failedPart} failed before the statistics exchange`);
+  }
+}
+
 /** Sums `values` over every part of the step; the same result on every part. */
 export type AllReduce = (values: Float32Array) => Float32Array;
 
@@ -21,7 +31,7 @@ export interface ReduceBlock {
   capacity: number;
 }
 
-/** Bytes before the slots: Int32 [arrived, generation], padded. */
+/** Bytes before the slots: Int32 [arrived, generation, failed part + 1 (0: none)], padded. */
 const CONTROL_BYTES = 16;
 
 /**
@@ -35,7 +45,7 @@ export function createReduceBlock(parts: number, capacity: number): ReduceBlock 
 
 /** The AllReduce of part `part` (0 = the main thread) over `block`. */
 export function sharedAllReduce(block: ReduceBlock, part: number, timeoutMs = 120_000): AllReduce {
-  const control = new Int32Array(block.buffer, 0, 2);
+  const control = new Int32Array(block.buffer, 0, 3);
   const slot = (parity: number, p: number) =>
     new Float32Array(block.buffer, CONTROL_BYTES + (parity * block.parts + p) * block.capacity * Float32Array.BYTES_PER_ELEMENT, block.capacity);
   return (values) => {
@@ -53,6 +63,8 @@ export function sharedAllReduce(block: ReduceBlock, part: number, timeoutMs = 12
     } else {
       const deadline = Date.now() + timeoutMs;
       while (Atomics.load(control, 1) === generation) {
+        const failed = Atomics.load(control, 2);
+        if (failed !== 0) throw new ExchangeAbortedError(part, failed - 1);
         const left = deadline - Date.now();
         if (left <= 0 || Atomics.wait(control, 1, generation, left) === 'timed-out') {
           throw new RunError(`data-parallel part ${part}: the other parts did not reach the statistics exchange within ${timeoutMs / 1000} s`);
@@ -67,4 +79,14 @@ export function sharedAllReduce(block: ReduceBlock, part: number, timeoutMs = 12
     }
     return Float32Array.from(sum);
   };
+}
+
+/**
+ * Called by a part whose step failed: the parts waiting at the exchange stop waiting and fail at
+ * once (instead of after the timeout), and the block is not to be used again.
+ */
+export function abortReduce(block: ReduceBlock, part: number): void {
+  const control = new Int32Array(block.buffer, 0, 3);
+  Atomics.compareExchange(control, 2, 0, part + 1);
+  Atomics.notify(control, 1);
 }

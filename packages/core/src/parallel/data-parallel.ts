@@ -6,7 +6,7 @@ import type { Network } from '../api/network.js';
 import { RunError } from '../errors.js';
 import { disposeAll } from '../training/gradients.js';
 import type { Part, WorkerInit, WorkerReply, WorkerRequest, WorkerTimings } from './protocol.js';
-import { createReduceBlock, sharedAllReduce, type ReduceBlock } from './all-reduce.js';
+import { abortReduce, createReduceBlock, ExchangeAbortedError, sharedAllReduce, type ReduceBlock } from './all-reduce.js';
 import { layoutShared, sharedView, sharedViews, type SharedFloats } from './shared-floats.js';
 import { gradientWorkerPath } from './worker-path.js';
 
@@ -296,6 +296,18 @@ export class DataParallelAlgorithm implements Algorithm {
     try {
       // With `reduce`, this thread blocks at the exchange until every worker reaches it.
       local = reduce ? this.inner.gradientShares!(mine, step, sharedAllReduce(reduce, 0)) : this.inner.computeGradients!(mine, step);
+    } catch (e) {
+      if (reduce) {
+        // Workers waiting at the exchange fail at once; the next step gets a fresh exchange.
+        abortReduce(reduce, 0);
+        this.reduce = undefined;
+        // When a worker failed first, its own error is the one to report.
+        if (e instanceof ExchangeAbortedError) {
+          const first = (await Promise.allSettled(replies)).find((r) => r.status === 'rejected');
+          if (first) throw first.reason;
+        }
+      }
+      throw e;
     } finally {
       for (const m of mine) tf.dispose([m.x, m.y]);
     }
@@ -319,7 +331,14 @@ export class DataParallelAlgorithm implements Algorithm {
     });
     disposeAll(local.grads);
     const t1 = performance.now();
-    const results = (await Promise.all(replies)) as Array<Extract<WorkerReply, { kind: 'grads' }>>;
+    let results: Array<Extract<WorkerReply, { kind: 'grads' }>>;
+    try {
+      results = (await Promise.all(replies)) as typeof results;
+    } catch (e) {
+      // A worker failed: its exchange may hold a half-finished round, so the next step gets a fresh one.
+      if (reduce) this.reduce = undefined;
+      throw e;
+    }
     const t2 = performance.now();
     const losses: Record<string, number> = {};
     // Losses like gradients: each part's mean weighted by its size, or the parts' shares summed.

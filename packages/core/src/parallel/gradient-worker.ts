@@ -16,7 +16,7 @@ import { bindRunComponents, createPluginContainer } from '../run/run-container.j
 import { AlgorithmToken, NetworkToken, QuantizerToken } from '../tokens.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './protocol.js';
 import { layoutShared, sharedView, type SharedFloats } from './shared-floats.js';
-import { sharedAllReduce } from './all-reduce.js';
+import { abortReduce, sharedAllReduce } from './all-reduce.js';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -102,6 +102,8 @@ async function main(): Promise<void> {
         port.postMessage({ id: req.id, kind: 'predict', logits: data, classes, numTensors: tf.memory().numTensors } satisfies WorkerReply, [data.buffer as ArrayBuffer]);
       }
     } catch (e) {
+      // The other parts may be waiting for this one at the exchange: let them fail now.
+      if (req.kind === 'grads' && req.reduce) abortReduce(req.reduce, req.part);
       port.postMessage({ id: req.id, kind: 'error', message: (e as Error).message } satisfies WorkerReply);
     }
   });
