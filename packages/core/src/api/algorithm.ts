@@ -50,6 +50,13 @@ export interface Algorithm {
   /** The most floats one `allReduce` call of `gradientShares` passes for these minibatches. */
   statisticsSize?(minibatches: Minibatch[]): number;
   /**
+   * State beyond the weights that a data-parallel worker's copy of the algorithm needs before each
+   * step (GroupDRO: its domain weights). Read on the main thread and sent with every step's
+   * request, so workers follow the main thread's copy, after a resume too. Keep it small.
+   */
+  workerState?(): Record<string, number | number[]>;
+  setWorkerState?(state: Record<string, number | number[]>): void;
+  /**
    * Set by sharpness-aware algorithms (SAM) that offer `computeGradients`: data-parallel training
    * then applies the averaged gradient at w + rho g/||g||, g being the averaged gradient at w, and
    * `computeGradients` itself stays the plain gradient at the current weights.

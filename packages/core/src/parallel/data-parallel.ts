@@ -287,9 +287,13 @@ export class DataParallelAlgorithm implements Algorithm {
     reduce?: ReduceBlock,
   ): Promise<{ losses: Record<string, number>; grads: Record<string, tf.Tensor>; sumOfSquares: number }> {
     // Parts for the helpers are sent first so they compute while the main thread does its own part.
+    const algorithmState = this.inner.workerState?.();
     const replies = this.workers.map((w, i) => {
       const { parts, transfer } = this.partsFor(split, i + 1);
-      return w.request({ kind: 'grads', step, version: this.version, params: this.paramsFor(w), parts, shape: split.shape, reduce, part: i + 1 }, transfer);
+      return w.request(
+        { kind: 'grads', step, version: this.version, params: this.paramsFor(w), parts, shape: split.shape, algorithmState, reduce, part: i + 1 },
+        transfer,
+      );
     });
     const mine = this.ownPart(split);
     let local: GradientResult;

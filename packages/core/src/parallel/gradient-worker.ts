@@ -71,6 +71,7 @@ async function main(): Promise<void> {
         // The quantizer switches on the same step as the main thread's, before the weights arrive.
         quantizer?.onStep(req.step, network);
         setParams(network, req.params);
+        if (req.algorithmState) algorithm.setWorkerState?.(req.algorithmState);
         const t1 = performance.now();
         const [h, w, c] = req.shape;
         const minibatches: Minibatch[] = req.parts.map((p) => ({

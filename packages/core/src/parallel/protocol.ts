@@ -37,6 +37,8 @@ export type WorkerRequest =
       params?: SharedFloats;
       parts: Part[];
       shape: [number, number, number];
+      /** The main thread's `workerState()`, applied before the step. */
+      algorithmState?: Record<string, number | number[]>;
       /** The exchange for gradientShares (instead of computeGradients), and this worker's part in it. */
       reduce?: ReduceBlock;
       part: number;
