@@ -44,6 +44,14 @@ export abstract class AdamAlgorithm implements Algorithm {
     return losses;
   }
 
+  /**
+   * One optimizer step with given gradients: the second half of a data-parallel step. Only used
+   * for subclasses that offer `computeGradients` or `gradientShares` (see supportsDataParallel).
+   */
+  applyGradients(grads: Record<string, tf.Tensor>, _step?: number): void {
+    this.optimizer.apply(this.network.params.trainable(), grads);
+  }
+
   predict(x: tf.Tensor4D): tf.Tensor2D {
     return this.network.predict(x, false);
   }

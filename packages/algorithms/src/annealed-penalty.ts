@@ -31,9 +31,9 @@ export abstract class AnnealedPenaltyAlgorithm extends AdamAlgorithm {
   }
 
   /** The data-parallel update: Adam reset at the switch, as `update` does, then one step. */
-  applyGradients(grads: Record<string, tf.Tensor>, step: number): void {
+  override applyGradients(grads: Record<string, tf.Tensor>, step: number): void {
     if (step === this.annealIters) this.optimizer.reset();
-    this.optimizer.apply(this.network.params.trainable(), grads);
+    super.applyGradients(grads, step);
     this.updateCount = step + 1;
   }
 

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { crossEntropy, definePlugin, NetworkToken, type AllReduce, type GradientResult, type Minibatch, type Network } from '@qtdog/core';
+import { definePlugin, NetworkToken, type AllReduce, type GradientResult, type Minibatch, type Network } from '@qtdog/core';
 import { coralPenaltyFromMoments, domainMoments, momentBlockSize } from './coral-moments.js';
 import { coralDistance } from './feature-distances.js';
 import { FeatureMatching, FeatureMatchingOptions, featureMatchingHParams } from './feature-matching.js';
-import { poolMinibatches, splitByMinibatch } from './minibatches.js';
+import { perDomainCrossEntropy, poolMinibatches, splitByMinibatch } from './minibatches.js';
 import { objectiveGradients } from './objective.js';
-import { shareOfSummedLoss } from './summed-statistics.js';
+import { shareOfSummedLoss, type SummedLossShare } from './summed-statistics.js';
 
 /**
  * Deep CORAL (Sun & Saenko, arXiv 1607.01719): match feature means and covariances across domains.
@@ -29,38 +29,26 @@ export class CORAL extends FeatureMatching {
 
   gradientShares(minibatches: Minibatch[], _step: number, allReduce: AllReduce): GradientResult {
     const domains = minibatches.length;
-    const rows = minibatches.map((m) => m.x.shape[0]);
-    let penalty = 0;
-    let batchRows = 0;
+    let share: SummedLossShare | undefined;
     const result = objectiveGradients((report) => {
       const { x, y } = poolMinibatches(minibatches);
       y.dispose();
       const features = this.network.featurize(x, true);
       const d = features.shape[1];
-      const perDomain = splitByMinibatch(features, minibatches);
-      const moments = domainMoments(perDomain, d);
-      // The exchange: row counts (constants) and moments in, the whole batch's out.
-      const share = shareOfSummedLoss(tf.concat([tf.tensor1d(rows), moments]) as tf.Tensor1D, allReduce, (t, values) =>
-        coralPenaltyFromMoments(tf.slice(t, domains) as tf.Tensor1D, Array.from(values.subarray(0, domains)), d),
-      );
-      const counts = Array.from(share.totals.subarray(0, domains));
-      batchRows = counts.reduce((a, b) => a + b, 0);
-      penalty = share.value;
+      const moments = domainMoments(splitByMinibatch(features, minibatches), d);
+      share = shareOfSummedLoss(minibatches, moments, allReduce, (m, counts) => coralPenaltyFromMoments(m, counts, d));
+      const { counts } = share;
       // Each domain's mean over its whole minibatch, averaged over domains: this part's rows count
       // with weight 1 / (n_domain * domains).
-      const logits = splitByMinibatch(this.network.classify(features, true), minibatches);
-      const nll = tf.addN(logits.map((l, i) => tf.mul(crossEntropy(l, minibatches[i]!.y), rows[i]! / (counts[i]! * domains))));
+      const ce = perDomainCrossEntropy(this.network.classify(features, true), minibatches);
+      const nll = tf.addN(ce.map((l, i) => tf.mul(l, minibatches[i]!.x.shape[0] / (counts[i]! * domains))));
       report('nll', nll as tf.Scalar);
       return tf.add(nll, tf.mul(share.surrogate, this.hparams.mmdGamma)) as tf.Scalar;
     }, this.network.params.trainable());
     // Shares that add up over the parts: the penalty is the batch's, split by rows.
     const nll = result.losses.nll!;
-    const penaltyShare = (penalty * rows.reduce((a, b) => a + b, 0)) / batchRows;
+    const penaltyShare = share!.value * share!.part;
     return { grads: result.grads, losses: { nll, penalty: penaltyShare, loss: nll + this.hparams.mmdGamma * penaltyShare } };
-  }
-
-  applyGradients(grads: Record<string, tf.Tensor>, _step?: number): void {
-    this.optimizer.apply(this.network.params.trainable(), grads);
   }
 }
 

@@ -44,10 +44,6 @@ export class ERM extends AdamAlgorithm {
     // Taken at every step: parameters a quantizer added since the last step are included.
     return objectiveGradients(pooledCrossEntropy(this.network, minibatches), this.network.params.trainable());
   }
-
-  applyGradients(grads: Record<string, tf.Tensor>, _step?: number): void {
-    this.optimizer.apply(this.network.params.trainable(), grads);
-  }
 }
 
 export const ermPlugin = definePlugin({

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import {
   BaseAlgorithmOptions,
   baseAlgorithmHParams,
-  crossEntropy,
   definePlugin,
   log10Uniform,
   NetworkToken,
@@ -14,9 +13,9 @@ import {
   type Network,
 } from '@qtdog/core';
 import { AdamAlgorithm } from './adam-algorithm.js';
-import { poolMinibatches, perDomainCrossEntropy, splitByMinibatch } from './minibatches.js';
+import { poolMinibatches, perDomainCrossEntropy } from './minibatches.js';
 import { objectiveGradients, type Objective } from './objective.js';
-import { shareOfSummedLoss } from './summed-statistics.js';
+import { domainLossSums, shareOfSummedLoss, type SummedLossShare } from './summed-statistics.js';
 
 /** GroupDRO's exponentiated-gradient step on the group weights: q_i <- q_i exp(eta l_i), then normalised. */
 export function groupDroWeights(q: readonly number[], losses: readonly number[], eta: number): number[] {
@@ -95,35 +94,24 @@ export class GroupDRO extends AdamAlgorithm {
    * takes the same q step from the same totals, and its share of the gradient of sum_i q_i l_i.
    */
   gradientShares(minibatches: Minibatch[], _step: number, allReduce: AllReduce): GradientResult {
-    const domains = minibatches.length;
-    if (this.q.length !== domains) this.q = minibatches.map(() => 1);
-    const rows = minibatches.map((m) => m.x.shape[0]);
+    if (this.q.length !== minibatches.length) this.q = minibatches.map(() => 1);
     let q = this.q;
-    let losses: number[] = [];
-    let part = 0;
+    let share: SummedLossShare | undefined;
     const result = objectiveGradients(() => {
-      const { x, y } = poolMinibatches(minibatches);
-      y.dispose();
-      const logits = splitByMinibatch(this.network.predict(x, true), minibatches);
-      const lossSums = logits.map((l, i) => tf.mul(crossEntropy(l, minibatches[i]!.y), rows[i]!));
-      const share = shareOfSummedLoss(tf.concat([tf.tensor1d(rows), tf.stack(lossSums)]) as tf.Tensor1D, allReduce, (t, v) => {
-        const counts = Array.from(v.subarray(0, domains));
-        losses = counts.map((n, i) => v[domains + i]! / n);
-        part = rows.reduce((a, b) => a + b, 0) / counts.reduce((a, b) => a + b, 0);
+      share = shareOfSummedLoss(minibatches, domainLossSums(this.network, minibatches), allReduce, (sums, counts) => {
         // q is a constant of the objective (DomainBed updates it outside autograd).
-        q = groupDroWeights(this.q, losses, this.hparams.groupdroEta);
-        return tf.sum(tf.mul(tf.slice(t, domains), tf.tensor1d(q.map((qi, i) => qi / counts[i]!)))) as tf.Scalar;
+        const values = sums.dataSync();
+        q = groupDroWeights(this.q, counts.map((n, i) => values[i]! / n), this.hparams.groupdroEta);
+        return tf.sum(tf.mul(sums, tf.tensor1d(q.map((qi, i) => qi / counts[i]!)))) as tf.Scalar;
       });
       return share.surrogate;
     }, this.network.params.trainable());
     this.q = q;
-    const nll = losses.reduce((a, b) => a + b, 0) / domains;
+    const { sums, counts, part } = share!;
+    const losses = counts.map((n, i) => sums[i]! / n);
+    const nll = losses.reduce((a, b) => a + b, 0) / losses.length;
     const loss = losses.reduce((a, l, i) => a + q[i]! * l, 0);
     return { grads: result.grads, losses: { nll: nll * part, loss: loss * part } };
-  }
-
-  applyGradients(grads: Record<string, tf.Tensor>, _step?: number): void {
-    this.optimizer.apply(this.network.params.trainable(), grads);
   }
 
   override getState(): AlgorithmState {

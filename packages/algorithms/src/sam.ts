@@ -1,18 +1,6 @@
 import { z } from 'zod';
-import type * as tf from '@tensorflow/tfjs-core';
-import {
-  BaseAlgorithmOptions,
-  baseAlgorithmHParams,
-  choice,
-  definePlugin,
-  NetworkToken,
-  type GradientResult,
-  type Minibatch,
-  type Network,
-} from '@qtdog/core';
-import { AdamAlgorithm } from './adam-algorithm.js';
-import { pooledCrossEntropy } from './erm.js';
-import { objectiveGradients } from './objective.js';
+import { BaseAlgorithmOptions, baseAlgorithmHParams, choice, definePlugin, NetworkToken, type Minibatch, type Network } from '@qtdog/core';
+import { ERM, pooledCrossEntropy } from './erm.js';
 
 export const SamOptions = BaseAlgorithmOptions.extend({
   /** Radius of the ascent step e = rho g / ||g||. */
@@ -24,11 +12,11 @@ export type SamOptions = z.output<typeof SamOptions>;
  * Sharpness-Aware Minimization (Foret et al., arXiv 2010.01412) around ERM's objective: Adam steps
  * with the gradient taken at w + rho g/||g|| (two forward and backward passes per step). `samStep`
  * wraps other algorithms' objectives the same way (see the package README). Data-parallel training
- * splits both passes: `computeGradients` is the plain gradient, and `sharpnessRadius` tells the
- * trainer to perturb with the whole batch's averaged gradient between them.
+ * splits both passes: ERM's `computeGradients` is the plain gradient, and `sharpnessRadius` tells
+ * the trainer to perturb with the whole batch's averaged gradient between them.
  */
-export class SAM extends AdamAlgorithm {
-  readonly name = 'SAM';
+export class SAM extends ERM {
+  override readonly name = 'SAM';
 
   constructor(
     network: Network,
@@ -41,17 +29,8 @@ export class SAM extends AdamAlgorithm {
     return this.hparams.rho;
   }
 
-  async update(minibatches: Minibatch[]): Promise<Record<string, number>> {
+  override async update(minibatches: Minibatch[]): Promise<Record<string, number>> {
     return this.minimise(pooledCrossEntropy(this.network, minibatches), this.hparams.rho);
-  }
-
-  /** ERM's gradient at the current weights (a mean of per-example terms); no perturbation here. */
-  computeGradients(minibatches: Minibatch[], _step?: number): GradientResult {
-    return objectiveGradients(pooledCrossEntropy(this.network, minibatches), this.network.params.trainable());
-  }
-
-  applyGradients(grads: Record<string, tf.Tensor>, _step?: number): void {
-    this.optimizer.apply(this.network.params.trainable(), grads);
   }
 }
 

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import {
   BaseAlgorithmOptions,
   baseAlgorithmHParams,
-  crossEntropy,
   definePlugin,
   log10Uniform,
   NetworkToken,
@@ -14,9 +13,9 @@ import {
 } from '@qtdog/core';
 import { AnnealedPenaltyAlgorithm } from './annealed-penalty.js';
 import { log10UniformInt } from './hparams.js';
-import { poolMinibatches, perDomainCrossEntropy, splitByMinibatch } from './minibatches.js';
+import { poolMinibatches, perDomainCrossEntropy } from './minibatches.js';
 import { objectiveGradients, type Objective } from './objective.js';
-import { shareOfSummedLoss } from './summed-statistics.js';
+import { domainLossSums, shareOfSummedLoss, type SummedLossShare } from './summed-statistics.js';
 
 /** Mean of the per-domain risks and their variance (population variance: mean squared deviation). */
 export function riskVariance(risks: tf.Tensor1D): { mean: tf.Scalar; variance: tf.Scalar } {
@@ -64,30 +63,20 @@ export class VREx extends AnnealedPenaltyAlgorithm {
   }
 
   gradientShares(minibatches: Minibatch[], step: number, allReduce: AllReduce): GradientResult {
-    const domains = minibatches.length;
-    const rows = minibatches.map((m) => m.x.shape[0]);
     const weight = this.weightAt(step);
-    let totals: Float32Array = new Float32Array(0);
-    let value = 0;
+    let share: SummedLossShare | undefined;
     const result = objectiveGradients(() => {
-      const { x, y } = poolMinibatches(minibatches);
-      y.dispose();
-      const logits = splitByMinibatch(this.network.predict(x, true), minibatches);
-      const lossSums = logits.map((l, i) => tf.mul(crossEntropy(l, minibatches[i]!.y), rows[i]!));
-      const share = shareOfSummedLoss(tf.concat([tf.tensor1d(rows), tf.stack(lossSums)]) as tf.Tensor1D, allReduce, (t, v) => {
-        const risks = tf.div(tf.slice(t, domains), tf.tensor1d(v.subarray(0, domains))) as tf.Tensor1D;
-        const { mean, variance } = riskVariance(risks);
+      share = shareOfSummedLoss(minibatches, domainLossSums(this.network, minibatches), allReduce, (sums, counts) => {
+        const { mean, variance } = riskVariance(tf.div(sums, tf.tensor1d(counts)) as tf.Tensor1D);
         return tf.add(mean, tf.mul(variance, weight)) as tf.Scalar;
       });
-      totals = share.totals;
-      value = share.value;
       return share.surrogate;
     }, this.network.params.trainable());
     // The batch's terms from the totals, split by rows so that the parts' shares add up.
-    const risks = Array.from({ length: domains }, (_, i) => totals[domains + i]! / totals[i]!);
-    const mean = risks.reduce((a, b) => a + b, 0) / domains;
-    const variance = risks.reduce((a, r) => a + (r - mean) ** 2, 0) / domains;
-    const part = rows.reduce((a, b) => a + b, 0) / totals.subarray(0, domains).reduce((a, b) => a + b, 0);
+    const { sums, counts, value, part } = share!;
+    const risks = counts.map((n, i) => sums[i]! / n);
+    const mean = risks.reduce((a, b) => a + b, 0) / risks.length;
+    const variance = risks.reduce((a, r) => a + (r - mean) ** 2, 0) / risks.length;
     return { grads: result.grads, losses: { nll: mean * part, penalty: variance * part, loss: value * part } };
   }
 }
