@@ -5,7 +5,7 @@ import { supportsDataParallel, type Algorithm, type AlgorithmState, type Gradien
 import type { Network } from '../api/network.js';
 import { RunError } from '../errors.js';
 import { disposeAll } from '../training/gradients.js';
-import type { Part, WorkerInit, WorkerReply, WorkerRequest, WorkerTimings } from './protocol.js';
+import { partMinibatches, type Part, type WorkerInit, type WorkerReply, type WorkerRequest, type WorkerTimings } from './protocol.js';
 import { abortReduce, createReduceBlock, ExchangeAbortedError, sharedAllReduce, type ReduceBlock } from './all-reduce.js';
 import { layoutShared, sharedView, sharedViews, type SharedFloats } from './shared-floats.js';
 import { gradientWorkerPath } from './worker-path.js';
@@ -271,8 +271,7 @@ export class DataParallelAlgorithm implements Algorithm {
 
   /** This thread's part (part 0) as tensors; the caller disposes them. */
   private ownPart(split: Split): Minibatch[] {
-    const [h, w, c] = split.shape;
-    return this.partsFor(split, 0).parts.map((p) => ({ x: tf.tensor4d(p.x, [p.n, h, w, c]), y: tf.tensor1d(p.y, 'int32'), env: p.env }));
+    return partMinibatches(this.partsFor(split, 0).parts, split.shape);
   }
 
   /**

@@ -8,13 +8,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ContainerModule } from 'inversify';
 import { readFloats, selectBackend, type BackendPreference } from '@qtdog/engine';
-import type { Algorithm, Minibatch } from '../api/algorithm.js';
+import type { Algorithm } from '../api/algorithm.js';
 import type { Network } from '../api/network.js';
 import type { Quantizer } from '../api/quantizer.js';
 import { isContainerModule, loadPluginModules } from '../plugins/load-plugins.js';
 import { bindRunComponents, createPluginContainer } from '../run/run-container.js';
 import { AlgorithmToken, NetworkToken, QuantizerToken } from '../tokens.js';
-import type { WorkerInit, WorkerReply, WorkerRequest } from './protocol.js';
+import { partMinibatches, type WorkerInit, type WorkerReply, type WorkerRequest } from './protocol.js';
 import { layoutShared, sharedView, type SharedFloats } from './shared-floats.js';
 import { abortReduce, sharedAllReduce } from './all-reduce.js';
 
@@ -73,12 +73,7 @@ async function main(): Promise<void> {
         setParams(network, req.params);
         if (req.algorithmState) algorithm.setWorkerState?.(req.algorithmState);
         const t1 = performance.now();
-        const [h, w, c] = req.shape;
-        const minibatches: Minibatch[] = req.parts.map((p) => ({
-          x: tf.tensor4d(p.x, [p.n, h, w, c]),
-          y: tf.tensor1d(p.y, 'int32'),
-          env: p.env,
-        }));
+        const minibatches = partMinibatches(req.parts, req.shape);
         const { losses, grads } = req.reduce
           ? algorithm.gradientShares!(minibatches, req.step, sharedAllReduce(req.reduce, req.part))
           : algorithm.computeGradients!(minibatches, req.step);

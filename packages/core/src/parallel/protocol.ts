@@ -1,3 +1,5 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Minibatch } from '../api/algorithm.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { ReduceBlock } from './all-reduce.js';
 import type { SharedFloats } from './shared-floats.js';
@@ -26,6 +28,11 @@ export interface WorkerTimings {
   grads: number;
   /** Writing gradients and buffers to shared memory. */
   pack: number;
+}
+
+/** Parts as the algorithm's minibatches, [n, h, w, c] each; the caller disposes them. */
+export function partMinibatches(parts: Part[], [h, w, c]: readonly [number, number, number]): Minibatch[] {
+  return parts.map((p) => ({ x: tf.tensor4d(p.x, [p.n, h, w, c]), y: tf.tensor1d(p.y, 'int32'), env: p.env }));
 }
 
 export type WorkerRequest =
