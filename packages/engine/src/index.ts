@@ -7,3 +7,4 @@ export { adamUpdate, adamUpdateOps, type AdamStep } from './adam-update';
 export { readFloats } from './read-floats';
 export { setFilterGradKernel, filterGradKernel, type FilterGradKernel } from './simd-filter-grad';
 export { setGroupNormKernel } from './simd-group-norm';
+export { setDirectConvMode, directConvMode, type DirectConvMode } from './direct-conv';

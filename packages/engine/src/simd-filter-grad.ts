@@ -63,11 +63,14 @@ function load(): FilterGradExports | null {
   return kernel;
 }
 
-/** Whether the SIMD kernel takes this convolution: its channel tiles are 4 inputs by 8 outputs. */
+/**
+ * Whether the SIMD kernel takes this convolution: its channel tiles are 4 inputs by 8 outputs.
+ * Input channels that are not a multiple of 4 (RGB or grey images in a first layer) are padded
+ * with zero channels on the way in, and their rows of dW dropped on the way out.
+ */
 export function simdFilterGradApplies(info: backend_util.Conv2DInfo): boolean {
   return (
     filterGradKernel() === 'simd' &&
-    info.inChannels % 4 === 0 &&
     info.outChannels % 8 === 0 &&
     info.dilationHeight === 1 &&
     info.dilationWidth === 1
@@ -82,22 +85,39 @@ export function filterGradBySimd(backend: BackendWasm, x: TensorInfo, dy: Tensor
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: ci, outChannels: co } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const [, OH, OW] = dy.shape as [number, number, number, number];
+  const cp = Math.ceil(ci / 4) * 4; // channels as the kernel sees them
   const R = k.blockRows();
-  const nx = B * H * W * ci;
+  const nx = B * H * W * cp;
   const ndy = B * OH * OW * co;
-  const nout = kh * kw * ci * co;
+  const nout = kh * kw * cp * co;
   const offX = align(k.heapBase());
   const offDy = align(offX + nx * 4);
   const offOut = align(offDy + ndy * 4);
   const offA = align(offOut + nout * 4);
-  const offB = align(offA + R * ci * 4);
+  const offB = align(offA + R * cp * 4);
   const end = offB + R * co * 4;
   const pages = Math.ceil(end / 65536) - k.memory.buffer.byteLength / 65536;
   if (pages > 0) k.memory.grow(pages);
-  new Float32Array(k.memory.buffer, offX, nx).set(heap(backend, x).subarray(0, nx));
+  const xs = heap(backend, x);
+  const xIn = new Float32Array(k.memory.buffer, offX, nx);
+  if (cp === ci) {
+    xIn.set(xs.subarray(0, nx));
+  } else {
+    xIn.fill(0);
+    for (let p = 0, s = 0, d = 0; p < B * H * W; p++, s += ci, d += cp) {
+      for (let c = 0; c < ci; c++) xIn[d + c] = xs[s + c];
+    }
+  }
   new Float32Array(k.memory.buffer, offDy, ndy).set(heap(backend, dy).subarray(0, ndy));
-  k.conv2dFilterGrad(offX, offDy, offOut, offA, offB, B, H, W, ci, OH, OW, co, kh, kw, sh, sw, info.padInfo.top, info.padInfo.left);
+  k.conv2dFilterGrad(offX, offDy, offOut, offA, offB, B, H, W, cp, OH, OW, co, kh, kw, sh, sw, info.padInfo.top, info.padInfo.left);
   const dw = alloc(backend, [kh, kw, ci, co]);
-  heap(backend, dw).set(new Float32Array(k.memory.buffer, offOut, nout));
+  const out = new Float32Array(k.memory.buffer, offOut, nout);
+  const dst = heap(backend, dw);
+  if (cp === ci) {
+    dst.set(out);
+  } else {
+    // [kh, kw, cp, co] -> [kh, kw, ci, co]: keep the first ci rows of each tap.
+    for (let t = 0; t < kh * kw; t++) dst.set(out.subarray(t * cp * co, (t * cp + ci) * co), t * ci * co);
+  }
   return dw;
 }

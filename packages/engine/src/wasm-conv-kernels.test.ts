@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { registerWasmTrainingKernels } from './wasm-conv-kernels';
 import { filterGradKernel, setFilterGradKernel } from './simd-filter-grad';
+import { directConvApplies, setDirectConvMode } from './direct-conv';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 interface Case {
@@ -98,10 +99,11 @@ describe('wasm Conv2D gradient kernels', () => {
     expect(filterGradKernel()).toBe('simd');
   });
 
-  // Every case with the default kernels (the SIMD filter gradient takes ci % 4 == 0 and co % 8 == 0;
+  // Every case with the default kernels (the SIMD filter gradient takes co % 8 == 0, with input
+  // channels padded to a multiple of 4 unless a grey first layer's few taps take the matrix product;
   // MNIST_CNN conv2-4 shapes here have more rows than its 256-row block; the XNNPACK formulations
   // take the rest), and the cases the SIMD kernel takes again with XNNPACK selected instead.
-  const simdShaped = (c: Case) => c.ci % 4 === 0 && c.co % 8 === 0;
+  const simdShaped = (c: Case) => c.co % 8 === 0;
   it.each([
     ...cases.map((c) => [`simd ${JSON.stringify(c)}`, 'simd', c] as const),
     ...cases.filter(simdShaped).map((c) => [`xnnpack ${JSON.stringify(c)}`, 'xnnpack', c] as const),
@@ -119,6 +121,51 @@ describe('wasm Conv2D gradient kernels', () => {
     expect(dx.err).toBeLessThan(1e-4 * Math.max(1, dx.scale));
     expect(dw.err).toBeLessThan(1e-4 * Math.max(1, dw.scale));
     setFilterGradKernel('simd');
+  });
+
+  // The direct kernel (forward: co % 8 == 0; input gradient: ci % 4 == 0 and co % 4 == 0) on every
+  // case it takes, forced on: strides, paddings, odd pixel counts (the last 4-pixel tile of the
+  // forward, the last pixel pair of a gradient phase), and ResNet's last-stage shapes in small.
+  const directShaped = (c: Case) => c.co % 8 === 0 || (c.ci % 4 === 0 && c.co % 4 === 0);
+  const directCases: Case[] = [
+    ...cases.filter(directShaped),
+    { b: 3, h: 2, w: 2, ci: 64, co: 64, k: 3, s: 1, pad: 1 }, // layer4.x.conv2
+    { b: 3, h: 4, w: 4, ci: 32, co: 64, k: 3, s: 2, pad: 1 }, // layer4.0.conv1
+    { b: 3, h: 4, w: 4, ci: 32, co: 64, k: 1, s: 2, pad: 'valid' }, // layer4.0.downsample
+    { b: 1, h: 3, w: 5, ci: 12, co: 20, k: 3, s: 2, pad: 'same' }, // 6 pixels, input gradient only
+    { b: 1, h: 5, w: 3, ci: 8, co: 16, k: [2, 3], s: [3, 2], pad: 'valid' },
+  ];
+  it.each(directCases.map((c) => [JSON.stringify(c), c] as const))('direct kernel matches the cpu backend: %s', async (_name, c) => {
+    await tf.setBackend('cpu');
+    const ref = convGrads(c, 11);
+    await tf.setBackend('wasm');
+    setDirectConvMode('always');
+    try {
+      const got = convGrads(c, 11);
+      const y = maxAbsDiff(got.y, ref.y);
+      const dx = maxAbsDiff(got.dx, ref.dx);
+      const dw = maxAbsDiff(got.dw, ref.dw);
+      expect(y.err).toBeLessThan(1e-4 * Math.max(1, y.scale));
+      expect(dx.err).toBeLessThan(1e-4 * Math.max(1, dx.scale));
+      expect(dw.err).toBeLessThan(1e-4 * Math.max(1, dw.scale));
+    } finally {
+      setDirectConvMode('auto');
+    }
+  });
+
+  it('by default, the direct kernel takes large filters with small outputs only', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as never;
+    const info = (b: number, h: number, ci: number, co: number, s: number) =>
+      tf.backend_util.computeConv2DInfo([b, h, h, ci], [3, 3, ci, co], s, 1, 'same', undefined, false, 'channelsLast');
+    expect(directConvApplies(backend, info(24, 2, 512, 512, 1), 'forward')).toBe(true); // ResNet-18 layer4, one worker's half
+    expect(directConvApplies(backend, info(24, 2, 512, 512, 1), 'input')).toBe(true);
+    expect(directConvApplies(backend, info(64, 28, 64, 128, 2), 'forward')).toBe(false); // MNIST_CNN conv2
+    expect(directConvApplies(backend, info(24, 16, 64, 64, 1), 'forward')).toBe(false); // ResNet-18 layer1 (6144 pixels)
+    expect(directConvApplies(backend, info(24, 8, 128, 128, 1), 'input')).toBe(true); // ResNet-18 layer2 (1536 pixels)
+    setDirectConvMode('never');
+    expect(directConvApplies(backend, info(24, 2, 512, 512, 1), 'forward')).toBe(false);
+    setDirectConvMode('auto');
   });
 
   it('registering twice keeps the kernels working', async () => {
