@@ -6,14 +6,14 @@ import { loadWeights, readResults, runExperiment } from '@qtdog/core';
 import { BUILTIN_MODULE_PACKAGES, builtinModules } from '@qtdog/cli';
 import { tempDir } from './helpers';
 
-function config(network: string, workers: number, steps = 4, algorithm = 'ERM', options = '', domains = 3): string {
+function config(network: string, workers: number, steps = 4, algorithm = 'ERM', options = '', domains = 3, batch = 8): string {
   const p = join(tempDir('qtdog-dp-'), 'run.yaml');
   writeFileSync(
     p,
     [
       `dataset: { type: SyntheticDomains, numDomains: ${domains}, testEnvs: [${domains - 1}], examplesPerDomain: 40, imageSize: 16, channels: 1 }`,
       `network: { type: ${network} }`,
-      `algorithm: { type: ${algorithm}, lr: 0.003, batchSize: 8${options} }`,
+      `algorithm: { type: ${algorithm}, lr: 0.003, batchSize: ${batch}${options} }`,
       `train: { steps: ${steps}, checkpointFreq: 3, backend: wasm, evalBatchSize: 40, workers: ${workers} }`,
     ].join('\n'),
   );
@@ -51,25 +51,38 @@ describe('data-parallel training (2 worker threads) against one thread', () => {
     }
   });
 
-  // Losses of sums: the parts exchange them mid-pass. VREx's anneal (step 2) resets Adam in between.
-  // GroupDRO's domain weights reach the workers with every step (workerState).
-  for (const [algorithm, options] of [['CORAL', ''], ['VREx', ', vrexPenaltyAnnealIters: 2, vrexLambda: 5'], ['GroupDRO', ', groupdroEta: 0.5']] as const) {
+  // Losses of sums: the parts exchange them mid-pass. VREx's and IRM's anneals (step 2) reset Adam in
+  // between. GroupDRO's domain weights reach the workers with every step (workerState). IRM with 6
+  // rows per domain: the worker's part starts at row 3, so its even and odd halves need firstRow.
+  for (const [algorithm, options, batch] of [
+    ['CORAL', '', 8],
+    ['VREx', ', vrexPenaltyAnnealIters: 2, vrexLambda: 5', 8],
+    ['GroupDRO', ', groupdroEta: 0.5', 8],
+    ['IRM', ', irmPenaltyAnnealIters: 2, irmLambda: 5', 6],
+  ] as const) {
     it(`${algorithm}: sums exchanged mid-pass, gradient shares summed; the same losses as one thread`, async () => {
-      const one = await run(config('MNIST_CNN', 1, 4, algorithm, options));
-      const two = await run(config('MNIST_CNN', 2, 4, algorithm, options));
+      const one = await run(config('MNIST_CNN', 1, 4, algorithm, options, 3, batch));
+      const two = await run(config('MNIST_CNN', 2, 4, algorithm, options, 3, batch));
       expect(two.workers).toBe(2);
       const a = readResults(join(one.outDir, 'results.jsonl'));
       const b = readResults(join(two.outDir, 'results.jsonl'));
       expect(b.length).toBe(a.length);
-      for (const [x, y] of a.map((r, i) => [r, b[i]!] as const)) {
+      // IRM at lr 0.003 is unstable here (its loss climbs from 1.4 to 3.8 in 4 steps), and that
+      // amplifies float rounding: the two sides agree to 1e-7 on the first step's losses and drift
+      // to 4e-4 relative by the fourth. Past the first step it is held to 2e-3 relative; a part
+      // that took its halves from its own row 0 is 12% off in the first step's penalty.
+      const close = (got: number, want: number, i: number) =>
+        algorithm === 'IRM' && i > 0 ? expect(Math.abs(got - want)).toBeLessThan(2e-3 * Math.abs(want)) : expect(got).toBeCloseTo(want, 4);
+      a.forEach((x, i) => {
+        const y = b[i]!;
         if (algorithm !== 'GroupDRO') {
-          expect(x.penalty as number).toBeGreaterThan(1e-7);
-          expect(y.penalty as number).toBeCloseTo(x.penalty as number, 4);
+          expect(Math.abs(x.penalty as number)).toBeGreaterThan(1e-7); // IRM's can be negative
+          close(y.penalty as number, x.penalty as number, i);
         }
-        expect(y.nll as number).toBeCloseTo(x.nll as number, 4);
-        expect(y.loss as number).toBeCloseTo(x.loss as number, 4);
-        expect(y.env2_in_acc).toBe(x.env2_in_acc);
-      }
+        close(y.nll as number, x.nll as number, i);
+        close(y.loss as number, x.loss as number, i);
+        if (algorithm !== 'IRM' || i === 0) expect(y.env2_in_acc).toBe(x.env2_in_acc);
+      });
     });
   }
 

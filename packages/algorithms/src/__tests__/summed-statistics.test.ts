@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Minibatch } from '@qtdog/core';
-import { CORAL, coralDistance, coralPenaltyFromMoments, domainMoments, meanOverDomainPairs, GroupDRO, objectiveGradients, VREx, type Objective } from '../index.js';
+import { CORAL, coralDistance, coralPenaltyFromMoments, domainMoments, meanOverDomainPairs, GroupDRO, IRM, objectiveGradients, VREx, type Objective } from '../index.js';
 import { LinearNetwork } from './test-utils.js';
 
 beforeAll(async () => {
@@ -42,11 +42,11 @@ function batch(n: number, inputDim: number, env: number, seed: number): Minibatc
 function part(minibatches: Minibatch[], s: (n: number) => number, t: (n: number) => number): Minibatch[] {
   return minibatches.map((m) => {
     const n = m.x.shape[0];
-    return { x: tf.slice(m.x, s(n), t(n) - s(n)), y: tf.slice(m.y, s(n), t(n) - s(n)), env: m.env };
+    return { x: tf.slice(m.x, s(n), t(n) - s(n)), y: tf.slice(m.y, s(n), t(n) - s(n)), env: m.env, firstRow: s(n) };
   });
 }
 
-describe('losses of sums, taken in data-parallel parts (CORAL, VREx)', () => {
+describe('losses of sums, taken in data-parallel parts (CORAL, VREx, GroupDRO, IRM)', () => {
   it('the penalty from summed part moments equals the penalty on the whole features', () => {
     const features = [0, 1, 2].map((e) => tf.tensor2d(randomRows(7 + e, 4, 10 + e)));
     const split = (f: tf.Tensor2D, s: number, t: number) => tf.slice(f, s, t - s) as tf.Tensor2D;
@@ -80,6 +80,13 @@ describe('losses of sums, taken in data-parallel parts (CORAL, VREx)', () => {
     ...[0, 3].map((step) => ({
       name: `VREx at step ${step}`,
       make: () => new VREx(new TanhNetwork(5, 3, 2, 1), { lr: 1e-3, batchSize: 6, weightDecay: 0, vrexLambda: 7, vrexPenaltyAnnealIters: 2 }),
+      step,
+    })),
+    // IRM: the second part of a 6-row domain starts at an odd row (3), of a 7-row one at an even row
+    // (4), so the even and odd halves must follow the whole minibatch's row numbers.
+    ...[0, 3].map((step) => ({
+      name: `IRM at step ${step}`,
+      make: () => new IRM(new TanhNetwork(5, 3, 2, 1), { lr: 1e-3, batchSize: 6, weightDecay: 0, irmLambda: 50, irmPenaltyAnnealIters: 2 }),
       step,
     })),
     // The domain weights start uneven, as after some steps (workerState sets them).

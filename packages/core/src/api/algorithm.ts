@@ -7,6 +7,12 @@ export interface Minibatch {
   readonly y: tf.Tensor1D;
   /** Index of the environment among the training environments. */
   readonly env: number;
+  /**
+   * Where these rows start in the step's whole minibatch of this environment: 0 or absent except
+   * in a data-parallel part. Algorithms that treat rows by position (IRM's even and odd halves)
+   * read it.
+   */
+  readonly firstRow?: number;
 }
 
 /** Serializable algorithm state for checkpoints (optimizer moments, counters, extra weights). */

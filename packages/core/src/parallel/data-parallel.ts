@@ -264,7 +264,7 @@ export class DataParallelAlgorithm implements Algorithm {
     const rowSize = split.shape[0] * split.shape[1] * split.shape[2];
     const parts: Part[] = split.data.map((d, e) => {
       const [s, t] = split.ranges[e]![i]!;
-      return { ...sliceRows(d.x, d.y, rowSize, s, t), n: t - s, env: d.env };
+      return { ...sliceRows(d.x, d.y, rowSize, s, t), n: t - s, env: d.env, firstRow: s };
     });
     return { parts, transfer: parts.flatMap((p) => [p.x.buffer as ArrayBuffer, p.y.buffer as ArrayBuffer]) };
   }

@@ -18,6 +18,8 @@ export interface Part {
   y: Int32Array;
   n: number;
   env: number;
+  /** The part's first row in the environment's whole minibatch (Minibatch.firstRow). */
+  firstRow: number;
 }
 
 /** Where a worker's own time went while it answered a gradient request, in ms. */
@@ -32,7 +34,7 @@ export interface WorkerTimings {
 
 /** Parts as the algorithm's minibatches, [n, h, w, c] each; the caller disposes them. */
 export function partMinibatches(parts: Part[], [h, w, c]: readonly [number, number, number]): Minibatch[] {
-  return parts.map((p) => ({ x: tf.tensor4d(p.x, [p.n, h, w, c]), y: tf.tensor1d(p.y, 'int32'), env: p.env }));
+  return parts.map((p) => ({ x: tf.tensor4d(p.x, [p.n, h, w, c]), y: tf.tensor1d(p.y, 'int32'), env: p.env, firstRow: p.firstRow }));
 }
 
 export type WorkerRequest =
