@@ -38,7 +38,8 @@ for (const d of datasets) if (!DATASETS[d]) throw new Error(`--only: one of ${Ob
 
 await selectBackend('wasm', () => {});
 const { registry } = createPluginContainer(builtinModules());
-const algos = arg('algos', undefined)?.split(',') ?? ['ERM', ...registry.names('algorithm').filter((a) => a !== 'ERM').sort()];
+// ERM+SWAD: ERM wrapped in the SWAD hook (the zoo table's SWAD row).
+const algos = arg('algos', undefined)?.split(',') ?? ['ERM', ...registry.names('algorithm').filter((a) => a !== 'ERM').sort(), 'ERM+SWAD'];
 const tmp = mkdtempSync(join(tmpdir(), 'qtdog-zoo-times-'));
 
 console.log(`zoo step times  ${new Date().toISOString()}  git ${gitRevision()}  load average at start ${load()}`);

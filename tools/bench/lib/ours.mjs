@@ -20,6 +20,8 @@ export async function buildRun(spec, tmpRoot) {
   const [h, , c] = spec.input;
   const nTrain = spec.batches.length;
   const lsq = spec.algo === 'ERM+LSQ';
+  // ERM+SWAD: ERM with the SWAD hook, whose per-step work (the dense running average) is timed too.
+  const swad = spec.algo === 'ERM+SWAD';
   const config = {
     seed: 0,
     trialSeed: 0,
@@ -27,7 +29,8 @@ export async function buildRun(spec, tmpRoot) {
     // feeds its own random minibatches).
     dataset: { type: 'SyntheticDomains', imageSize: h, channels: c, numClasses: spec.classes, numDomains: nTrain + 1, examplesPerDomain: 16, testEnvs: [nTrain] },
     network: spec.network,
-    algorithm: { type: lsq ? 'ERM' : spec.algo, lr: 1e-3, batchSize: spec.batches[0], weightDecay: 0 },
+    algorithm: { type: lsq || swad ? 'ERM' : spec.algo, lr: 1e-3, batchSize: spec.batches[0], weightDecay: 0 },
+    ...(swad ? { hooks: [{ type: 'SWAD' }] } : {}),
     // QT-DoG: 7 bits, one step size per output channel; from step 0 here (the quantized step is timed).
     ...(lsq ? { quantizer: { type: 'LSQ', bits: 7, perChannel: true, startStep: 0 } } : {}),
     train: { steps: 1, backend: 'wasm', workers: spec.workers },
@@ -57,10 +60,11 @@ export async function buildRun(spec, tmpRoot) {
     dp,
     note,
     workersUsed: dp ? dp.numWorkers : 1,
-    /** One training step as the trainer takes it: quantizer.onStep, then algorithm.update. */
+    /** One training step as the trainer takes it: quantizer.onStep, algorithm.update, the hooks' afterStep. */
     async step(minibatches) {
       parts.quantizer?.onStep(step, parts.network);
       await algorithm.update(minibatches, step);
+      for (const hk of parts.hooks) hk.afterStep?.(step, parts.network);
       step++;
     },
     /** Predicted classes of a batch (logits on all workers when data-parallel, then argMax), read back. */
