@@ -56,7 +56,7 @@ const KEY_DOCS = {
     backend:
       '`auto` picks `tensorflow` (tfjs-node) if it loads, else `wasm`, else `cpu`. The environment variable `QTDOG_BACKEND` also sets it.',
     workers:
-      'Data-parallel worker threads, each with its own backend instance; `auto` = the number of cores. Results equal one-worker training up to float rounding, for algorithms that support it (ERM, Mixup, SAM, CORAL, VREx, GroupDRO, IRM; the others train on one thread and the run says so).',
+      'Data-parallel worker threads, each with its own backend instance; `auto` = the number of cores. Results equal one-worker training up to float rounding, for algorithms that support it (ERM, Mixup, SAM, CORAL, MMD, VREx, GroupDRO, IRM; the others train on one thread and the run says so).',
     evalBatchSize: 'Batch size when evaluating accuracy (memory only; results do not depend on it).',
     onNonFinite: 'On a non-finite loss: `stop` the run, or `skip` the batch and count it.',
     saveCheckpoints: 'Save the weights of the best checkpoint (training-domain validation) and of the last one.',

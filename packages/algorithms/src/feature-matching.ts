@@ -17,8 +17,8 @@ export const featureMatchingHParams = { ...baseAlgorithmHParams, mmdGamma: log10
 /**
  * DomainBed's AbstractMMD: ERM on every domain plus `mmdGamma` times a distance between the
  * features of every pair of training domains, averaged over the pairs. CORAL and MMD differ only in
- * the distance. MMD's kernel couples every pair of examples, so it has no data-parallel split;
- * CORAL's means and covariances come from moments that add up over parts, and CORAL offers one.
+ * the distance. Both train data-parallel: CORAL exchanges per-domain moments, which add up over
+ * parts; MMD's kernel couples every pair of rows, so it gathers the batch's features (mmd.ts).
  */
 export class FeatureMatching extends AdamAlgorithm {
   constructor(
