@@ -99,7 +99,7 @@ for (const c of columns) {
     const s = a.swad;
     const what = s.converged
       ? `averaged steps ${s.startStep} to ${s.endStep} over ${s.segments} segment(s)`
-      : 'no loss valley found: the row is the last weights, not an average';
+      : 'no loss valley found: the row is the average of the last segment only (the steps since the previous checkpoint), as SWAD falls back to';
     console.log(
       `\n${label} on ${c.dataset}: ${what}; ` +
         `valley ${s.valleyEnded ? 'ended (early stop)' : 'still open at the last step'}; ` +
