@@ -1,5 +1,6 @@
 // Training kernels for TF.js's wasm backend: both gradients of Conv2D, computed as
-// XNNPACK convolutions.
+// XNNPACK convolutions or on our own SIMD kernels (simd-filter-grad.ts, direct-conv.ts), and a
+// Conv2D that sends large filters with small outputs to the direct kernel.
 //
 // tfjs-backend-wasm 4.x ships no Conv2DBackpropFilter kernel (so a conv net
 // cannot train on it at all) and a naive loop for Conv2DBackpropInput (about 4x

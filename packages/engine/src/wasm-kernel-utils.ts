@@ -8,7 +8,7 @@
 //
 // Small data-movement steps (layout changes that the wasm Transpose kernel does
 // badly, phase interleaving, tiny filter reshuffles) are plain JavaScript loops
-// over the wasm heap; the heavy arithmetic always runs in XNNPACK.
+// over the wasm heap; the heavy arithmetic runs in XNNPACK or in our SIMD modules.
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
