@@ -14,13 +14,9 @@ import { join } from 'node:path';
 import { selectBackend } from '@qtdog/engine';
 import { buildRun, disposeMinibatches, randomMinibatches } from './lib/ours.mjs';
 import { arg } from './lib/args.mjs';
+import { netFromArgs } from './lib/nets.mjs';
 
-const NETS = {
-  mnist: { network: { type: 'MNIST_CNN' }, input: [28, 28, 1], classes: 10, batch: 32, domains: 5 },
-  resnet18: { network: { type: 'ResNet18' }, input: [64, 64, 3], classes: 7, batch: 16, domains: 3 },
-};
-const net = NETS[arg('net', 'mnist')];
-if (!net) throw new Error(`--net: one of ${Object.keys(NETS).join(', ')}`);
+const net = netFromArgs('mnist');
 const workers = Number(arg('workers', 2));
 const algo = arg('algo', 'ERM');
 const batch = Number(arg('batch', net.batch));
