@@ -1,11 +1,9 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { definePlugin, NetworkToken, type AllReduce, type GradientResult, type Minibatch, type Network } from '@qtdog/core';
 import { coralPenaltyFromMoments, domainMoments, momentBlockSize } from './coral-moments.js';
 import { coralDistance } from './feature-distances.js';
 import { FeatureMatching, FeatureMatchingOptions, featureMatchingHParams } from './feature-matching.js';
-import { perDomainCrossEntropy, poolMinibatches, splitByMinibatch } from './minibatches.js';
-import { objectiveGradients } from './objective.js';
-import { shareOfSummedLoss, type SummedLossShare } from './summed-statistics.js';
+import { splitByMinibatch } from './minibatches.js';
+import { shareOfSummedLoss } from './summed-statistics.js';
 
 /**
  * Deep CORAL (Sun & Saenko, arXiv 1607.01719): match feature means and covariances across domains.
@@ -28,27 +26,11 @@ export class CORAL extends FeatureMatching {
   }
 
   gradientShares(minibatches: Minibatch[], _step: number, allReduce: AllReduce): GradientResult {
-    const domains = minibatches.length;
-    let share: SummedLossShare | undefined;
-    const result = objectiveGradients((report) => {
-      const { x, y } = poolMinibatches(minibatches);
-      y.dispose();
-      const features = this.network.featurize(x, true);
+    return this.featureMatchingShares(minibatches, (features) => {
       const d = features.shape[1];
       const moments = domainMoments(splitByMinibatch(features, minibatches), d);
-      share = shareOfSummedLoss(minibatches, moments, allReduce, (m, counts) => coralPenaltyFromMoments(m, counts, d));
-      const { counts } = share;
-      // Each domain's mean over its whole minibatch, averaged over domains: this part's rows count
-      // with weight 1 / (n_domain * domains).
-      const ce = perDomainCrossEntropy(this.network.classify(features, true), minibatches);
-      const nll = tf.addN(ce.map((l, i) => tf.mul(l, minibatches[i]!.x.shape[0] / (counts[i]! * domains))));
-      report('nll', nll as tf.Scalar);
-      return tf.add(nll, tf.mul(share.surrogate, this.hparams.mmdGamma)) as tf.Scalar;
-    }, this.network.params.trainable());
-    // Shares that add up over the parts: the penalty is the batch's, split by rows.
-    const nll = result.losses.nll!;
-    const penaltyShare = share!.value * share!.part;
-    return { grads: result.grads, losses: { nll, penalty: penaltyShare, loss: nll + this.hparams.mmdGamma * penaltyShare } };
+      return shareOfSummedLoss(minibatches, moments, allReduce, (m, counts) => coralPenaltyFromMoments(m, counts, d));
+    });
   }
 }
 

@@ -2,9 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { definePlugin, NetworkToken, type AllReduce, type GradientResult, type Minibatch, type Network } from '@qtdog/core';
 import { gaussianMmd, meanOverDomainPairs } from './feature-distances.js';
 import { FeatureMatching, FeatureMatchingOptions, featureMatchingHParams } from './feature-matching.js';
-import { perDomainCrossEntropy, poolMinibatches, splitByMinibatch, splitRows } from './minibatches.js';
-import { objectiveGradients } from './objective.js';
-import { shareOfSummedLoss, type SummedLossShare } from './summed-statistics.js';
+import { splitByMinibatch, splitRows } from './minibatches.js';
+import { shareOfSummedLoss } from './summed-statistics.js';
 
 /**
  * MMD feature matching (Li et al., "Domain Generalization with Adversarial Feature Learning", CVPR
@@ -35,11 +34,7 @@ export class MMD extends FeatureMatching {
     // First exchange: the batch's rows per domain, which place every part's rows.
     const counts = Array.from(allReduce(Float32Array.from(rows)));
     const total = counts.reduce((a, b) => a + b, 0);
-    let share: SummedLossShare | undefined;
-    const result = objectiveGradients((report) => {
-      const { x, y } = poolMinibatches(minibatches);
-      y.dispose();
-      const features = this.network.featurize(x, true);
+    return this.featureMatchingShares(minibatches, (features) => {
       const dim = features.shape[1];
       let start = 0;
       const placed = splitByMinibatch(features, minibatches).map((f, d) => {
@@ -48,19 +43,11 @@ export class MMD extends FeatureMatching {
         return tf.pad(f, [[before, total - before - rows[d]!], [0, 0]]);
       });
       const mine = tf.reshape(placed.length === 1 ? placed[0]! : tf.addN(placed), [-1]) as tf.Tensor1D;
-      share = shareOfSummedLoss(minibatches, mine, allReduce, (all, n) => {
+      return shareOfSummedLoss(minibatches, mine, allReduce, (all, n) => {
         if (domains < 2) return tf.mul(tf.sum(all), 0) as tf.Scalar; // no pairs: keep a gradient path
         return meanOverDomainPairs(splitRows(tf.reshape(all, [total, dim]) as tf.Tensor2D, n), gaussianMmd);
       });
-      // Each domain's mean over its whole minibatch, averaged over domains (as CORAL's share).
-      const ce = perDomainCrossEntropy(this.network.classify(features, true), minibatches);
-      const nll = tf.addN(ce.map((l, i) => tf.mul(l, rows[i]! / (counts[i]! * domains))));
-      report('nll', nll as tf.Scalar);
-      return tf.add(nll, tf.mul(share.surrogate, this.hparams.mmdGamma)) as tf.Scalar;
-    }, this.network.params.trainable());
-    const nll = result.losses.nll!;
-    const penaltyShare = share!.value * share!.part;
-    return { grads: result.grads, losses: { nll, penalty: penaltyShare, loss: nll + this.hparams.mmdGamma * penaltyShare } };
+    });
   }
 }
 
