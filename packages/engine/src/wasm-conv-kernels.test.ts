@@ -153,6 +153,24 @@ describe('wasm Conv2D gradient kernels', () => {
     }
   });
 
+  it('a dilated convolution goes to XNNPACK even with the direct kernel forced on', async () => {
+    const run = () =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(rand(2 * 9 * 9 * 8, 5), [2, 9, 9, 8]);
+        const w = tf.tensor4d(rand(3 * 3 * 8 * 16, 6), [3, 3, 8, 16]);
+        return tf.conv2d(x, w, 1, 'same', 'NHWC', 2).dataSync() as Float32Array;
+      });
+    await tf.setBackend('cpu');
+    const ref = run();
+    await tf.setBackend('wasm');
+    setDirectConvMode('always');
+    try {
+      expect(maxAbsDiff(run(), ref).err).toBeLessThan(1e-4);
+    } finally {
+      setDirectConvMode('auto');
+    }
+  });
+
   it('by default, the direct kernel takes large filters with small outputs only', async () => {
     await tf.setBackend('wasm');
     const backend = tf.backend() as never;

@@ -312,11 +312,18 @@ function xnnpackConv2D(backend: BackendWasm, inputs: { x: TensorInfo; filter: Te
 
 function conv2DWasm(args: { inputs: { x: TensorInfo; filter: TensorInfo }; backend: BackendWasm; attrs: Conv2DAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
-  const dil = attrs.dilations;
-  if (attrs.dataFormat === 'NHWC' && (dil == null || dil === 1 || (Array.isArray(dil) && dil[0] === 1 && dil[1] === 1))) {
-    const info = convInfoFor(inputs.x.shape, inputs.filter.shape, attrs, 'Conv2D');
-    if (directConvApplies(backend, info, 'forward')) return conv2dDirect(backend, inputs.x, inputs.filter, info);
-  }
+  // The whole geometry, dilations and layout included: directConvApplies turns down what it cannot do.
+  const info = backend_util.computeConv2DInfo(
+    inputs.x.shape as [number, number, number, number],
+    inputs.filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(attrs.dataFormat),
+  );
+  if (directConvApplies(backend, info, 'forward')) return conv2dDirect(backend, inputs.x, inputs.filter, info);
   return xnnpackConv2D(backend, inputs, attrs);
 }
 
