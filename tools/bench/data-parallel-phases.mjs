@@ -34,14 +34,15 @@ if (run.note) console.log(run.note);
 const inner = run.parts.algorithm;
 if (!inner.computeGradients || !inner.applyGradients) throw new Error(`${algo} has no computeGradients/applyGradients`);
 const t = { own: 0, wait: 0, apply: 0, total: 0 };
+let ownStart = 0;
 let ownEnd = 0;
 const compute = inner.computeGradients.bind(inner);
 const apply = inner.applyGradients.bind(inner);
 inner.computeGradients = (m, s) => {
-  const t0 = performance.now();
+  ownStart = performance.now();
   const r = compute(m, s);
   ownEnd = performance.now();
-  t.own += ownEnd - t0;
+  t.own += ownEnd - ownStart;
   return r;
 };
 inner.applyGradients = (g, s) => {
@@ -57,11 +58,18 @@ for (let i = 0; i < 2; i++) await run.step(pool[i % pool.length]); // warm-up: o
 Object.assign(t, { own: 0, wait: 0, apply: 0 });
 // The workers' own timings (protocol.ts WorkerTimings), summed over workers and steps.
 const wt = { params: 0, grads: 0, pack: 0 };
-const mt = { own: 0, wait: 0, others: 0 };
+const mt = { wait: 0, sum: 0 };
+// When the workers start and end their requests, against the main thread's own pass (epoch ms).
+const lag = { start: 0, end: 0 };
+const epoch = (v) => performance.timeOrigin + v;
 const t0 = performance.now();
 for (let i = 0; i < steps; i++) {
   await run.step(pool[i % pool.length]);
-  for (const w of run.dp?.lastWorkerTimings ?? []) for (const k of Object.keys(wt)) wt[k] += w[k];
+  for (const w of run.dp?.lastWorkerTimings ?? []) {
+    for (const k of Object.keys(wt)) wt[k] += w[k];
+    lag.start += w.start - epoch(ownStart);
+    lag.end += w.end - epoch(ownEnd);
+  }
   if (run.dp) for (const k of Object.keys(mt)) mt[k] += run.dp.lastMergeTimings[k];
 }
 t.total = performance.now() - t0;
@@ -78,7 +86,10 @@ if (run.dp) {
     `  each worker (mean): reading weights ${per(wt.params)} | its gradients ${per(wt.grads)} | writing gradients and buffers ${per(wt.pack)}`,
   );
   console.log(
-    `  summing on the main thread: its own share ${ms(mt.own)} | waiting for the workers' replies ${ms(mt.wait)} | adding the workers' shares ${ms(mt.others)}`,
+    `  after its own gradients, the main thread: waits for the workers' replies ${ms(mt.wait)} | sums the gradients and buffers ${ms(mt.sum)}`,
+  );
+  console.log(
+    `  a worker takes its request ${per(lag.start)} after the main thread starts its own gradients (negative: before), and replies ${per(lag.end)} after it ends them`,
   );
 }
 disposeMinibatches(pool);

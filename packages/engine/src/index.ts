@@ -5,6 +5,7 @@ export { registerWasmTrainingKernels } from './wasm-conv-kernels';
 export { groupNorm, groupNormWithStats } from './group-norm';
 export { adamUpdate, adamUpdateOps, type AdamStep } from './adam-update';
 export { readFloats } from './read-floats';
+export { weightedSum } from './weighted-sum';
 export { setFilterGradKernel, filterGradKernel, type FilterGradKernel } from './simd-filter-grad';
 export { setGroupNormKernel } from './simd-group-norm';
 export { setDirectConvMode, directConvMode, type DirectConvMode } from './direct-conv';

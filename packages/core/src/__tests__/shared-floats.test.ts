@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { addScaled, scaleInto } from '../parallel/data-parallel.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '@qtdog/engine';
+import { sumOfSquaresOf, sumParts } from '../parallel/data-parallel.js';
 import { layoutShared, sharedView, sharedViews } from '../parallel/shared-floats.js';
 
 describe('shared float blocks (data-parallel weights and gradients)', () => {
@@ -29,14 +31,32 @@ describe('shared float blocks (data-parallel weights and gradients)', () => {
     expect(grown.buffer.byteLength).toBe(13 * 4);
   });
 
-  it('scaleInto + addScaled average the parts with their weights', () => {
-    const own = new Float32Array([1, 2, 3]);
-    // 3 rows on this thread, 1 on the worker.
-    const sum = scaleInto(new Float32Array(3), own, 0.75);
-    addScaled(sum, new Float32Array([3, 6, -3]), 0.25);
-    expect(Array.from(sum)).toEqual([1.5, 3, 1.5]);
-    expect(Array.from(own)).toEqual([1, 2, 3]);
-    expect(() => addScaled(sum, new Float32Array(2), 0.5)).toThrow(/2 elements, expected 3/);
-    expect(() => scaleInto(new Float32Array(2), own, 0.5)).toThrow(/3 elements, expected 2/);
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`${backend}: sumParts averages this thread's tensor and the workers' arrays with their weights`, async () => {
+      await selectBackend(backend, () => {});
+      const own = tf.tensor([1, 2, 3], [3, 1]);
+      const before = tf.memory().numTensors;
+      // 3 rows on this thread, 1 on the worker.
+      const two = sumParts(own, [new Float32Array([3, 6, -3])], [0.75, 0.25], 'gradient for w');
+      expect(two.shape).toEqual([3, 1]);
+      expect(Array.from(two.dataSync())).toEqual([1.5, 3, 1.5]);
+      // Three parts (two workers): the third is added to the first two's sum; one part is scaled.
+      const three = sumParts(own, [new Float32Array([3, 6, -3]), new Float32Array([4, 0, 8])], [0.5, 0.25, 0.25], 'gradient for w');
+      expect(Array.from(three.dataSync())).toEqual([2.25, 2.5, 2.75]);
+      const one = sumParts(own, [], [2], 'gradient for w');
+      expect(Array.from(one.dataSync())).toEqual([2, 4, 6]);
+      expect(Array.from(own.dataSync())).toEqual([1, 2, 3]);
+      // Only the results are left, also after a refusal.
+      expect(() => sumParts(own, [new Float32Array(3), new Float32Array(2)], [0.5, 0.25, 0.25], 'gradient for w')).toThrow(
+        /worker 2's gradient for w has 2 elements, expected 3/,
+      );
+      expect(() => sumParts(own, [own.dataSync() as Float32Array], [1], 'gradient for w')).toThrow(/2 parts with 1 weights/);
+      expect(tf.memory().numTensors).toBe(before + 3);
+      tf.dispose([own, two, three, one]);
+    });
+  }
+
+  it('sumOfSquaresOf adds the squares (SAM\'s gradient norm)', () => {
+    expect(sumOfSquaresOf(new Float32Array([1, -2, 3]))).toBe(14);
   });
 });

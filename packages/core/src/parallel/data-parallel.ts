@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { readFloats } from '@qtdog/engine';
+import { readFloats, weightedSum } from '@qtdog/engine';
 import { supportsDataParallel, type Algorithm, type AlgorithmState, type GradientResult, type Minibatch } from '../api/algorithm.js';
 import type { Network } from '../api/network.js';
 import { RunError } from '../errors.js';
@@ -96,17 +96,35 @@ function sliceRows(x: Float32Array, y: Int32Array, rowSize: number, start: numbe
   return { x: x.slice(start * rowSize, end * rowSize), y: y.slice(start, end) };
 }
 
-/** out = w * a, element by element; returns out. */
-export function scaleInto(out: Float32Array, a: Float32Array, w: number): Float32Array {
-  if (a.length !== out.length) throw new RunError(`data-parallel: an array has ${a.length} elements, expected ${out.length}`);
-  for (let j = 0; j < a.length; j++) out[j] = a[j]! * w;
-  return out;
+/**
+ * weights[0] * own + the sum over i of weights[i + 1] * others[i], as a new tensor (the caller
+ * owns it; `own` is left alone). Each worker's array is copied into the backend (on wasm a memcpy
+ * into its heap) and added by one fused kernel (engine's weightedSum: a single SIMD pass on wasm).
+ */
+export function sumParts(own: tf.Tensor, others: readonly Float32Array[], weights: readonly number[], what: string): tf.Tensor {
+  if (others.length + 1 !== weights.length) throw new RunError(`data-parallel: ${others.length + 1} parts with ${weights.length} weights`);
+  let acc: tf.Tensor | undefined;
+  others.forEach((v, i) => {
+    if (v.length !== own.size) {
+      acc?.dispose();
+      throw new RunError(`data-parallel worker ${i + 1}'s ${what} has ${v.length} elements, expected ${own.size}`);
+    }
+    // On cpu the tensor keeps the shared array itself, which the kernel reads before anything
+    // rewrites it; the tensor is gone when this returns.
+    const t = tf.tensor(v, own.shape);
+    const next = acc ? weightedSum(acc, t, 1, weights[i + 1]!) : weightedSum(own, t, weights[0]!, weights[1]!);
+    t.dispose();
+    acc?.dispose();
+    acc = next;
+  });
+  return acc ?? tf.mul(own, weights[0]!);
 }
 
-/** acc += w * a, element by element. */
-export function addScaled(acc: Float32Array, a: Float32Array, w: number): void {
-  if (a.length !== acc.length) throw new RunError(`data-parallel: a worker's array has ${a.length} elements, expected ${acc.length}`);
-  for (let j = 0; j < acc.length; j++) acc[j]! += a[j]! * w;
+/** Sum of squares of the elements (SAM's gradient norm), accumulated in double precision. */
+export function sumOfSquaresOf(a: Float32Array): number {
+  let s = 0;
+  for (let j = 0; j < a.length; j++) s += a[j]! * a[j]!;
+  return s;
 }
 
 /** Splits n rows into k nearly equal consecutive ranges. */
@@ -138,12 +156,10 @@ export class DataParallelAlgorithm implements Algorithm {
   private sharedVersion = -1;
   /** Each worker's own timings in its latest gradient request (tools/bench/data-parallel-phases.mjs). */
   lastWorkerTimings: WorkerTimings[] = [];
-  /** This thread's summing in its latest step, in ms: its own share, the wait, the workers' shares. */
-  lastMergeTimings = { own: 0, wait: 0, others: 0 };
+  /** This thread's latest step after its own gradients, in ms: waiting for the workers, summing. */
+  lastMergeTimings = { wait: 0, sum: 0 };
   /** The exchange of gradientShares algorithms (CORAL), kept while it is large enough. */
   private reduce?: ReduceBlock;
-  /** The gradient sums' arrays, kept across steps where the backend copies a new tensor's values. */
-  private readonly sumArrays = new Map<string, Float32Array>();
 
   private constructor(
     private readonly inner: Algorithm,
@@ -316,54 +332,47 @@ export class DataParallelAlgorithm implements Algorithm {
     }
     const { counts, total } = split;
     const weights = reduce ? counts.map(() => 1) : counts.map((n) => n / total);
-    // This thread's share of the weighted sums, taken while the workers finish theirs (their
-    // replies wait in the event queue), then the workers' shares read in place from their shared
-    // buffers: plain JS, and one copy into the backend for the optimizer.
     const t0 = performance.now();
-    // wasm copies a new tensor's values into its heap, so there the arrays can serve every step
-    // (44 MB for ResNet-18, whose allocation cost as much as the scaling); cpu keeps the array.
-    const reuse = tf.getBackend() === 'wasm';
-    const sums = Object.entries(local.grads).map(([name, g]) => {
-      let sum = reuse ? this.sumArrays.get(name) : undefined;
-      if (sum?.length !== g.size) {
-        sum = new Float32Array(g.size);
-        if (reuse) this.sumArrays.set(name, sum);
-      }
-      // Read in place (readFloats), scaled into plain JS memory before anything allocates.
-      return { name, shape: g.shape, sum: scaleInto(sum, readFloats(g), weights[0]!) };
-    });
-    disposeAll(local.grads);
-    const t1 = performance.now();
     let results: Array<Extract<WorkerReply, { kind: 'grads' }>>;
     try {
       results = (await Promise.all(replies)) as typeof results;
     } catch (e) {
+      disposeAll(local.grads);
       // A worker failed: its exchange may hold a half-finished round, so the next step gets a fresh one.
       if (reduce) this.reduce = undefined;
       throw e;
     }
-    const t2 = performance.now();
+    const t1 = performance.now();
     const losses: Record<string, number> = {};
     // Losses like gradients: each part's mean weighted by its size, or the parts' shares summed.
     for (const [name, v] of Object.entries(local.losses)) losses[name] = v * weights[0]!;
+    // The weighted sum of this thread's gradients and the workers' (read in place from their
+    // shared buffers), one kernel per parameter and worker.
     const gradViews = results.map((r) => sharedViews(r.grads));
     const summed: Record<string, tf.Tensor> = {};
     let sumOfSquares = 0;
-    for (const { name, shape, sum } of sums) {
-      gradViews.forEach((views, i) => {
-        const v = views.get(name);
-        if (!v) throw new RunError(`data-parallel worker ${i + 1} returned no gradient for ${name}`);
-        addScaled(sum, v, weights[i + 1]!);
-      });
-      if (this.inner.sharpnessRadius) for (let j = 0; j < sum.length; j++) sumOfSquares += sum[j]! * sum[j]!;
-      summed[name] = tf.tensor(sum, shape);
+    try {
+      for (const [name, g] of Object.entries(local.grads)) {
+        const others = gradViews.map((views, i) => {
+          const v = views.get(name);
+          if (!v) throw new RunError(`data-parallel worker ${i + 1} returned no gradient for ${name}`);
+          return v;
+        });
+        summed[name] = sumParts(g, others, weights, `gradient for ${name}`);
+        if (this.inner.sharpnessRadius) sumOfSquares += sumOfSquaresOf(readFloats(summed[name]!));
+      }
+    } catch (e) {
+      disposeAll(summed);
+      throw e;
+    } finally {
+      disposeAll(local.grads);
     }
     results.forEach((r, i) => {
       this.workers[i]!.numTensors = r.numTensors;
       for (const [name, v] of Object.entries(r.losses)) losses[name] = (losses[name] ?? 0) + v * weights[i + 1]!;
     });
     this.lastWorkerTimings = results.map((r) => r.ms);
-    this.lastMergeTimings = { own: t1 - t0, wait: t2 - t1, others: performance.now() - t2 };
+    this.lastMergeTimings = { wait: t1 - t0, sum: performance.now() - t1 };
     // Non-trainable state that forward passes update (BatchNorm running statistics, EMA ranges):
     // the average over the parts, weighted by their sizes. For running means this equals the
     // single-worker value; running variances miss the spread between the parts' means.
@@ -373,10 +382,7 @@ export class DataParallelAlgorithm implements Algorithm {
       if (p.trainable) continue;
       const parts = bufferViews.map((views) => views.get(p.name));
       if (!parts.every((v): v is Float32Array => v !== undefined)) continue;
-      const own = p.variable.dataSync() as Float32Array;
-      const sum = scaleInto(new Float32Array(own.length), own, sizeWeights[0]!);
-      parts.forEach((v, i) => addScaled(sum, v, sizeWeights[i + 1]!));
-      const merged = tf.tensor(sum, p.variable.shape);
+      const merged = sumParts(p.variable, parts, sizeWeights, `buffer ${p.name}`);
       p.variable.assign(merged);
       merged.dispose();
     }

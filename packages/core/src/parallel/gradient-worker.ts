@@ -86,7 +86,9 @@ async function main(): Promise<void> {
         const nonTrainable = network.params.all().filter((p) => !p.trainable);
         const b = packShared(nonTrainable.map((p) => ({ name: p.name, t: p.variable })), bufferBuffer);
         bufferBuffer = b.buffer;
-        const ms = { params: t1 - t0, grads: t2 - t1, pack: performance.now() - t2 };
+        const t3 = performance.now();
+        const origin = performance.timeOrigin;
+        const ms = { params: t1 - t0, grads: t2 - t1, pack: t3 - t2, start: origin + t0, end: origin + t3 };
         port.postMessage({ id: req.id, kind: 'grads', losses, grads: g, buffers: b, numTensors: tf.memory().numTensors, ms } satisfies WorkerReply);
       } else {
         setParams(network, req.params);

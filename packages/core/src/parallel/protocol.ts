@@ -30,6 +30,9 @@ export interface WorkerTimings {
   grads: number;
   /** Writing gradients and buffers to shared memory. */
   pack: number;
+  /** When it took the request and when it replied, in ms since the epoch (performance.timeOrigin based). */
+  start: number;
+  end: number;
 }
 
 /** Parts as the algorithm's minibatches, [n, h, w, c] each; the caller disposes them. */
