@@ -20,7 +20,7 @@ export const ASC_OPTIONS = { optimizeLevel: 3, shrinkLevel: 0, runtime: 'stub', 
  * Kernels that work in the wasm backend's own memory instead of one of their own: they import it
  * as env.memory and must contain no static data (the test checks for a data section).
  */
-export const IMPORTS_BACKEND_MEMORY = new Set(['group-norm', 'adam', 'conv2d-direct', 'weighted-sum']);
+export const IMPORTS_BACKEND_MEMORY = new Set(['group-norm', 'adam', 'conv2d-direct', 'weighted-sum', 'max-pool-grad']);
 
 /** The generated TypeScript module for one kernel binary. */
 export function generatedModule(name, binary) {

@@ -3,7 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels } from './wasm-conv-kernels';
+import { maxPoolGradSimdAvailable } from './max-pool-grad-kernel';
 import { on, values } from './test-values';
 
 describe('wasm MaxPoolGrad (one pass, channels innermost)', () => {
@@ -17,11 +19,18 @@ describe('wasm MaxPoolGrad (one pass, channels innermost)', () => {
     expect(tf.getKernel('MaxPoolGrad', 'wasm')!.kernelFunc.name).toBe('maxPoolGradWasm');
   });
 
+  it('has the SIMD module (channels in multiples of 4 run it; the rest run JavaScript)', () => {
+    expect(maxPoolGradSimdAvailable(tf.backend() as unknown as BackendWasm)).toBe(true);
+  });
+
+  // Channels 8, 4 and 12 take the SIMD path, 5 and 3 the JavaScript one.
   const cases: Array<{ name: string; shape: [number, number, number, number]; size: number; stride: number; pad: 'valid' | 'same' | number; relu?: boolean }> = [
-    { name: "ResNet's stem pool: 3x3/2, pad 1, on ReLU outputs (ties at 0)", shape: [2, 12, 12, 8], size: 3, stride: 2, pad: 1, relu: true },
+    { name: "ResNet's stem pool: 3x3/2, pad 1, on ReLU outputs (ties at 0), SIMD", shape: [2, 12, 12, 8], size: 3, stride: 2, pad: 1, relu: true },
     { name: '3x3/2, pad 1, odd size', shape: [2, 9, 7, 5], size: 3, stride: 2, pad: 1 },
-    { name: '2x2/2 valid', shape: [3, 8, 8, 4], size: 2, stride: 2, pad: 'valid' },
+    { name: '3x3/2, pad 1, odd size, SIMD', shape: [2, 9, 7, 12], size: 3, stride: 2, pad: 1 },
+    { name: '2x2/2 valid, SIMD', shape: [3, 8, 8, 4], size: 2, stride: 2, pad: 'valid' },
     { name: '3x3/1 same (overlapping windows)', shape: [1, 6, 5, 3], size: 3, stride: 1, pad: 'same' },
+    { name: '3x3/1 same (overlapping windows), ReLU ties, SIMD', shape: [2, 6, 5, 8], size: 3, stride: 1, pad: 'same', relu: true },
   ];
   for (const c of cases) {
     it(`${c.name}: equals the cpu backend's gradient, leaks nothing`, async () => {
