@@ -372,7 +372,6 @@ export class DataParallelAlgorithm implements Algorithm {
       for (const [name, v] of Object.entries(r.losses)) losses[name] = (losses[name] ?? 0) + v * weights[i + 1]!;
     });
     this.lastWorkerTimings = results.map((r) => r.ms);
-    this.lastMergeTimings = { wait: t1 - t0, sum: performance.now() - t1 };
     // Non-trainable state that forward passes update (BatchNorm running statistics, EMA ranges):
     // the average over the parts, weighted by their sizes. For running means this equals the
     // single-worker value; running variances miss the spread between the parts' means.
@@ -386,6 +385,7 @@ export class DataParallelAlgorithm implements Algorithm {
       p.variable.assign(merged);
       merged.dispose();
     }
+    this.lastMergeTimings = { wait: t1 - t0, sum: performance.now() - t1 };
     return { losses, grads: summed, sumOfSquares };
   }
 
