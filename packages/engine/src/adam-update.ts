@@ -8,11 +8,11 @@
 // its square roots and divisions one at a time), on cpu in JavaScript. Other backends (tfjs-node)
 // run the ops.
 import * as tf from '@tensorflow/tfjs-core';
-import { getKernel, registerKernel, type KernelBackend, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { type KernelBackend, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { BackendMemoryModule, heapOffset } from './backend-memory-module';
 import { ADAM_WASM } from './generated/adam-wasm';
-import { memoryFor } from './kernel-memory';
+import { memoryFor, registerOnWasmAndCpu } from './kernel-memory';
 
 interface AdamSimd {
   adamStep(p: number, m: number, v: number, g: number, po: number, mo: number, vo: number, n: number,
@@ -73,11 +73,7 @@ function adamKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
 
 /** Registers the fused Adam kernel for 'wasm' and 'cpu' (idempotent). */
 export function registerAdamKernels(): void {
-  for (const backendName of ['wasm', 'cpu'] as const) {
-    if (getKernel(ADAM_UPDATE, backendName) == null) {
-      registerKernel({ kernelName: ADAM_UPDATE, backendName, kernelFunc: adamKernel(backendName) });
-    }
-  }
+  registerOnWasmAndCpu(ADAM_UPDATE, adamKernel);
 }
 
 /**

@@ -6,15 +6,12 @@
 // the tensors' memory: on MNIST_CNN's first GroupNorm at batch 64 (64x28x28x64),
 // 15 ms forward and 32 ms backward instead of 39 ms and 84 ms with wasm ops.
 import {
-  registerKernel,
-  getKernel,
   type KernelBackend,
-  type KernelConfig,
   type KernelFunc,
   type NamedAttrMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { memoryFor } from './kernel-memory';
+import { memoryFor, registerOnWasmAndCpu } from './kernel-memory';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { groupNormSimd, heapOffset, type GroupNormSimd } from './simd-group-norm';
 import { alloc, free, heap } from './wasm-kernel-utils';
@@ -375,15 +372,8 @@ function backwardSimd(
 
 /** Registers the fused GroupNorm kernels for 'wasm' and 'cpu' (idempotent). */
 export function registerGroupNormKernels(): void {
-  for (const backendName of ['wasm', 'cpu'] as const) {
-    const configs: KernelConfig[] = [
-      { kernelName: GROUP_NORM, backendName, kernelFunc: forwardKernel(backendName) },
-      { kernelName: GROUP_NORM_GRAD, backendName, kernelFunc: backwardKernel(backendName) },
-    ];
-    for (const config of configs) {
-      if (getKernel(config.kernelName, backendName) == null) registerKernel(config);
-    }
-  }
+  registerOnWasmAndCpu(GROUP_NORM, forwardKernel);
+  registerOnWasmAndCpu(GROUP_NORM_GRAD, backwardKernel);
 }
 
 export type GroupNormAttrs = NamedAttrMap & { numGroups: number; epsilon: number };

@@ -1,7 +1,14 @@
 // Float32 tensor memory for kernels written once for both the 'wasm' and the 'cpu' backend:
 // read an input's values, allocate outputs and write them, without copies where the backend
-// allows it (on wasm the arrays are views of the heap).
-import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
+// allows it (on wasm the arrays are views of the heap); and their registration on both.
+import { getKernel, registerKernel, type KernelBackend, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+
+/** Registers `kernelName` on 'wasm' and on 'cpu', each with the kernel `make` builds for it, where none is registered yet (idempotent). */
+export function registerOnWasmAndCpu(kernelName: string, make: (backendName: 'wasm' | 'cpu') => KernelFunc): void {
+  for (const backendName of ['wasm', 'cpu'] as const) {
+    if (getKernel(kernelName, backendName) == null) registerKernel({ kernelName, backendName, kernelFunc: make(backendName) });
+  }
+}
 
 /** Reads and creates float32 tensor data on one backend without copies where the backend allows it. */
 export interface Memory {

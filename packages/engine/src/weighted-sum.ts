@@ -4,11 +4,11 @@
 // on wasm in our SIMD module (assembly/weighted-sum.ts), on cpu in JavaScript. Other backends
 // (tfjs-node) run the ops.
 import * as tf from '@tensorflow/tfjs-core';
-import { getKernel, registerKernel, type KernelBackend, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { type KernelBackend, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { BackendMemoryModule, heapOffset } from './backend-memory-module';
 import { WEIGHTED_SUM_WASM } from './generated/weighted-sum-wasm';
-import { memoryFor } from './kernel-memory';
+import { memoryFor, registerOnWasmAndCpu } from './kernel-memory';
 
 interface WeightedSumSimd {
   weightedSum(a: number, b: number, out: number, n: number, wa: number, wb: number): void;
@@ -47,11 +47,7 @@ function weightedSumKernel(backendName: 'wasm' | 'cpu'): KernelFunc {
 
 /** Registers the kernel for 'wasm' and 'cpu' (idempotent). */
 export function registerWeightedSumKernels(): void {
-  for (const backendName of ['wasm', 'cpu'] as const) {
-    if (getKernel(WEIGHTED_SUM, backendName) == null) {
-      registerKernel({ kernelName: WEIGHTED_SUM, backendName, kernelFunc: weightedSumKernel(backendName) });
-    }
-  }
+  registerOnWasmAndCpu(WEIGHTED_SUM, weightedSumKernel);
 }
 
 /** wa * a + wb * b, element by element, as a new float32 tensor; a and b have the same shape. Not differentiable. */
