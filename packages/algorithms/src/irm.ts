@@ -15,7 +15,7 @@ import { AnnealedPenaltyAlgorithm } from './annealed-penalty.js';
 import { log10UniformInt } from './hparams.js';
 import { poolMinibatches, perDomainCrossEntropy, splitByMinibatch } from './minibatches.js';
 import { meanOf, objectiveGradients, type Objective } from './objective.js';
-import { shareOfSummedLoss, type SummedLossShare } from './summed-statistics.js';
+import { crossEntropySums, shareOfSummedLoss, type SummedLossShare } from './summed-statistics.js';
 
 /**
  * Per row, d/dw CE(w * z, y) at w = 1 in closed form: sum_k softmax(z)_k z_k - z_y. IRM's penalty is
@@ -121,7 +121,7 @@ export class IRM extends AnnealedPenaltyAlgorithm {
       const { x, y } = poolMinibatches(minibatches);
       y.dispose();
       const logits = this.network.predict(x, true);
-      const ceSums = perDomainCrossEntropy(logits, minibatches).map((ce, i) => tf.mul(ce, minibatches[i]!.x.shape[0]));
+      const ceSums = crossEntropySums(logits, minibatches);
       const halves = splitByMinibatch(logits, minibatches).map((l, i) => halfSums(scaleGradientPerRow(l, minibatches[i]!.y), minibatches[i]!.firstRow ?? 0));
       const partSums = tf.stack([...ceSums, ...halves.map((h) => h[0]), ...halves.map((h) => h[1])]) as tf.Tensor1D;
       share = shareOfSummedLoss(minibatches, partSums, allReduce, (sums, counts) => {

@@ -44,10 +44,14 @@ export function shareOfSummedLoss(
   return { surrogate, value: value.dataSync()[0]!, counts, sums, part };
 }
 
+/** Each domain's cross-entropy summed over this part's rows, from the pooled batch's logits. */
+export function crossEntropySums(logits: tf.Tensor2D, minibatches: Minibatch[]): tf.Scalar[] {
+  return perDomainCrossEntropy(logits, minibatches).map((ce, i) => tf.mul(ce, minibatches[i]!.x.shape[0]) as tf.Scalar);
+}
+
 /** Each domain's cross-entropy summed over this part's rows (the sums of VREx and GroupDRO). */
 export function domainLossSums(network: Network, minibatches: Minibatch[]): tf.Tensor1D {
   const { x, y } = poolMinibatches(minibatches);
   y.dispose();
-  const means = perDomainCrossEntropy(network.predict(x, true), minibatches);
-  return tf.stack(means.map((ce, i) => tf.mul(ce, minibatches[i]!.x.shape[0]))) as tf.Tensor1D;
+  return tf.stack(crossEntropySums(network.predict(x, true), minibatches)) as tf.Tensor1D;
 }
