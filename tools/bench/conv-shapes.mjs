@@ -11,19 +11,18 @@
 // count for all three kernels; "auto" is what the engine's size rule picks.
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, setDirectConvMode } from '@qtdog/engine';
-import { resnet18Convs, mnistCnnConvs, distinctShapes, convFlops, outSize } from './lib/shapes.mjs';
+import { resnet18Convs, mnistCnnConvs, convFlops, outSize } from './lib/shapes.mjs';
+import { convInputs, disposeConvInputs, runConv } from './lib/conv-inputs.mjs';
+import { arg } from './lib/args.mjs';
+import { median } from './lib/ours.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const net = process.argv.includes('--net') ? process.argv[process.argv.indexOf('--net') + 1] : 'resnet18';
-const B = arg('batch', 24);
-const size = arg('size', 64);
-const REPS = arg('reps', 5);
+const net = arg('net', 'resnet18');
+if (net !== 'resnet18' && net !== 'mnist') throw new Error('--net: one of resnet18, mnist');
+const B = Number(arg('batch', 24));
+const size = Number(arg('size', 64));
+const REPS = Number(arg('reps', 5));
 await selectBackend('wasm', () => {});
 
-const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 /** Times fn(fresh copy of w) under the given direct-conv mode. */
 function time(fn, w, mode) {
   const fresh = tf.add(w, 0);
@@ -40,13 +39,12 @@ const rows = [];
 const cols = ['fx', 'fd', 'ix', 'id', 'w', 'fa', 'ia'];
 const tot = Object.fromEntries(cols.map((c) => [c, 0]));
 let totFlops = 0;
-for (const s of distinctShapes(net === 'mnist' ? mnistCnnConvs(1) : resnet18Convs(size, 3))) {
+const inputs = convInputs(net === 'mnist' ? mnistCnnConvs(1) : resnet18Convs(size, 3), B);
+for (const entry of inputs) {
+  const { s, x, w, pad } = entry;
   const oh = outSize(s.h, s.k, s.stride, s.pad);
-  const pad = s.pad === 0 ? 'valid' : [[0, 0], [s.pad, s.pad], [s.pad, s.pad], [0, 0]];
-  const x = tf.randomUniform([B, s.h, s.w, s.cin]);
-  const w = tf.randomUniform([s.k, s.k, s.cin, s.cout], -0.1, 0.1);
   const dy = tf.randomUniform([B, oh, oh, s.cout]);
-  const fwd = (f) => tf.conv2d(x, f, s.stride, pad);
+  const fwd = (f) => runConv({ ...entry, w: f });
   const inp = (f) => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { strides: s.stride, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: x.shape });
   const fil = () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: s.stride, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: w.shape });
   // The direct kernel needs co % 8 (forward) and ci % 4 (input): where it cannot run, 'always' is XNNPACK.
@@ -62,7 +60,7 @@ for (const s of distinctShapes(net === 'mnist' ? mnistCnnConvs(1) : resnet18Conv
   const t = Object.fromEntries(cols.map((c) => [c, []]));
   for (const k of cols) kinds[k](); // warm-up
   for (let r = 0; r < REPS; r++) for (const k of cols) t[k].push(kinds[k]());
-  tf.dispose([x, w, dy]);
+  dy.dispose();
   const fl = convFlops(s) * B;
   const m = Object.fromEntries(cols.map((c) => [c, median(t[c])]));
   const input = s.name !== 'conv1'; // the stem's input gradient is never needed
@@ -70,6 +68,7 @@ for (const s of distinctShapes(net === 'mnist' ? mnistCnnConvs(1) : resnet18Conv
   totFlops += fl * s.count;
   rows.push({ s, fl, m, input });
 }
+disposeConvInputs(inputs);
 const g = (fl, ms) => (fl / ms / 1e6).toFixed(1);
 const cell = (fl, ms) => `${ms.toFixed(1).padStart(7)} ${g(fl, ms).padStart(5)}`;
 console.log(`${net === 'mnist' ? 'MNIST_CNN convolutions at 28x28' : `ResNet-18 convolutions at ${size}x${size}`}, batch ${B}, wasm, 1 thread; every call on a new filter; medians of ${REPS}`);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, setDirectConvMode } from '@qtdog/engine';
-import { buildRun, disposeMinibatches, randomMinibatches } from './lib/ours.mjs';
+import { buildRun, disposeMinibatches, median, randomMinibatches } from './lib/ours.mjs';
 import { arg } from './lib/args.mjs';
 import { netFromArgs } from './lib/nets.mjs';
 
@@ -37,7 +37,6 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 setDirectConvMode('auto');
-const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const images = batch * net.domains;
 console.log(`ERM, ${net.network.type}, ${net.domains} domains x ${batch} images, 1 thread, wasm; ${rounds} steps per mode, alternating`);
 for (const m of modes) console.log(`direct conv ${m.padEnd(5)}: median ${median(times[m]).toFixed(0)} ms per step (${(images / median(times[m]) * 1000).toFixed(1)} img/s); steps ${times[m].map((t) => t.toFixed(0)).join(' ')}`);
