@@ -8,6 +8,12 @@
 //   npm run bench -- --list               the line ids
 //   npm run bench -- --no-torch           without the PyTorch side
 //   npm run bench -- --soak 10000         ERM on MNIST_CNN for N steps: numTensors and RSS every N/20
+//   npm run bench -- --engine wasm        only the wasm lines (or onednn: only the native lines)
+//
+// Every training and evaluation line runs on pure wasm and, where @qtdog/engine-onednn loads, on
+// the native oneDNN kernels: `.onednn.t1` (1 worker, 1 oneDNN thread), `.onednn.t2` (1 worker,
+// 2 oneDNN threads) and `.onednn.w2` (2 data-parallel workers, 1 oneDNN thread each). PyTorch runs
+// on as many threads as the line uses in all.
 //
 // It imports the BUILT packages: run `npx nx run-many -t build --output-style=static` after changes.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +21,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '@qtdog/engine';
+import { oneDnnAvailable } from './lib/native.mjs';
 import { measureImagePipeline, writeImageTree } from '@qtdog/datasets';
 import { buildRun, convCeiling, disposeMinibatches, median, randomMinibatches, timeCalls } from './lib/ours.mjs';
 import { forwardFlops, mnistCnnConvs, resnet18Convs, TRAIN_MULTIPLIER } from './lib/shapes.mjs';
@@ -26,10 +33,10 @@ import { ConvLoad } from './lib/conv-load.mjs';
 // ------------------------------------------------------------------ options
 
 const USAGE = `usage: npm run bench -- [--quick] [--only <ids>] [--list] [--no-torch] [--reps N] [--steps N]
-                        [--soak N [--workers K]] [--python PATH]`;
+                        [--soak N [--workers K] [--engine E]] [--engine wasm|onednn] [--python PATH]`;
 
 function parseArgs(argv) {
-  const o = { quick: false, only: [], list: false, torch: true, reps: undefined, steps: undefined, soak: undefined, workers: undefined, python: DEFAULT_PYTHON };
+  const o = { quick: false, only: [], list: false, torch: true, reps: undefined, steps: undefined, soak: undefined, workers: undefined, python: DEFAULT_PYTHON, engine: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -51,6 +58,10 @@ function parseArgs(argv) {
     else if (a === '--soak') o.soak = int();
     else if (a === '--workers') o.workers = int();
     else if (a === '--python') o.python = value();
+    else if (a === '--engine') {
+      o.engine = value();
+      if (!['wasm', 'onednn'].includes(o.engine)) throw new Error(`--engine takes wasm or onednn\n${USAGE}`);
+    }
     else if (a === '--help' || a === '-h') o.help = true;
     else throw new Error(`unknown option ${a}\n${USAGE}`);
   }
@@ -66,7 +77,30 @@ const NETS = {
 
 const ALGO_IDS = { ERM: 'erm', 'ERM+LSQ': 'lsq', SAM: 'sam', CORAL: 'coral' };
 
+// Each wasm line's native variants: [id suffix, workers, oneDNN threads per worker].
+const NATIVE_VARIANTS = [
+  ['onednn.t1', 1, 1],
+  ['onednn.t2', 1, 2],
+  ['onednn.w2', 2, 1],
+];
+
+/** The wasm lines and, after each training or evaluation line of 1 worker, its oneDNN variants. */
+function withNativeVariants(lines) {
+  const out = [];
+  for (const l of lines) {
+    out.push({ ...l, engine: 'wasm', threads: 1 });
+    if (l.kind === 'pipeline' || l.workers !== 1) continue;
+    const base = l.id.replace(/\.w1$/, '');
+    for (const [suffix, workers, threads] of NATIVE_VARIANTS) out.push({ ...l, id: `${base}.${suffix}`, engine: 'onednn', workers, threads });
+  }
+  return out;
+}
+
 function defineLines() {
+  return withNativeVariants(wasmLines());
+}
+
+function wasmLines() {
   const lines = [];
   const mnistConfigs = [
     { id: 'mnist64', batches: [64], label: 'batch 64 (1 domain)' },
@@ -87,7 +121,8 @@ function defineLines() {
   return lines;
 }
 
-function selected(lines, only) {
+function selected(lines, only, engine) {
+  if (engine) lines = lines.filter((l) => l.kind === 'pipeline' || l.engine === engine);
   if (only.length === 0) return lines;
   const out = lines.filter((l) => only.some((p) => l.id.startsWith(p) || l.id.includes(p)));
   if (out.length === 0) throw new Error(`--only ${only.join(',')} matches no line; --list shows the ids`);
@@ -101,7 +136,7 @@ let opts;
 let lines;
 try {
   opts = parseArgs(process.argv.slice(2));
-  lines = selected(ALL, opts.only);
+  lines = selected(ALL, opts.only, opts.engine);
 } catch (e) {
   console.error(e.message);
   process.exit(2);
@@ -124,12 +159,18 @@ if (opts.steps) P.steps = P.resnetSteps = P.evalBatches = P.pipelineBatches = op
 const tmpRoot = mkdtempSync(join(tmpdir(), 'qtdog-bench-'));
 const backendLog = [];
 const backend = await selectBackend('wasm', (m) => backendLog.push(m));
+const native = await oneDnnAvailable();
+if (!native.enabled) {
+  const dropped = lines.filter((l) => l.engine === 'onednn').length;
+  lines = lines.filter((l) => l.engine !== 'onednn');
+  backendLog.push(`oneDNN lines skipped (${dropped}): ${native.reason}`);
+}
 
 // Header.
 const cpu = cpuInfo();
 console.log(`qtdog bench  ${new Date().toISOString()}${opts.soak ? `  soak ${opts.soak} steps` : opts.quick ? '  QUICK MODE (1 rep, few steps: sanity figures only)' : ''}`);
 console.log(`machine   ${cpu.model}, ${cpu.physical ?? '?'} cores, ${cpu.logical} logical CPUs; load average at start ${load()}`);
-console.log(`versions  Node ${process.version}, TensorFlow.js ${tf.version_core} (tfjs-backend-wasm ${packageVersion('@tensorflow/tfjs-backend-wasm')}), backend ${backend}${backendLog.length ? ` [${backendLog.join('; ')}]` : ''}`);
+console.log(`versions  Node ${process.version}, TensorFlow.js ${tf.version_core} (tfjs-backend-wasm ${packageVersion('@tensorflow/tfjs-backend-wasm')}), backend ${backend}${native.enabled ? `, oneDNN ${native.version} (@qtdog/engine-onednn)` : ''}${backendLog.length ? ` [${backendLog.join('; ')}]` : ''}`);
 console.log(`code      git ${gitRevision()}`);
 const stale = staleBuilds();
 if (stale.length) console.log(`WARNING   dist older than src in: ${stale.join(', ')}; run npx nx run-many -t build --output-style=static`);
@@ -165,8 +206,8 @@ const ceilings = new Map();
  * The conv ceiling of `net` at `batch` images per worker, shape by shape and beside PyTorch's, printed once
  * per network and batch. The efficiencies use ceilingRep's figures, measured again after every rep.
  */
-async function ceilingFor(net, batch) {
-  const key = `${net.label}:${batch}`;
+async function ceilingFor(net, batch, line) {
+  const key = `${line.engine}:${line.threads}:${net.label}:${batch}`;
   if (ceilings.has(key)) return ceilings.get(key);
   const c = convCeiling(net.convs, batch, P.ceilingReps);
   let torchConv;
@@ -182,7 +223,7 @@ async function ceilingFor(net, batch) {
       console.log(`  (PyTorch conv timing failed: ${e.message})`);
     }
   }
-  console.log(`\n-- ceiling: ${net.label} Conv2D forward alone (tf.conv2d, this thread), batch ${batch} per worker: ${f1(c.gflops)} GFLOP/s${c.torchGflops ? `; PyTorch conv2d, 1 thread: ${f1(c.torchGflops)} GFLOP/s` : ''}`);
+  console.log(`\n-- ceiling (${line.engine === 'onednn' ? `oneDNN, ${line.threads} thread(s)` : 'wasm'}): ${net.label} Conv2D forward alone (tf.conv2d, this thread), batch ${batch} per worker: ${f1(c.gflops)} GFLOP/s${c.torchGflops ? `; PyTorch conv2d, 1 thread: ${f1(c.torchGflops)} GFLOP/s` : ''}`);
   if (net === NETS.mnist || c.rows.length <= 4) {
     c.rows.forEach((r, i) => {
       const s = r.shape;
@@ -202,9 +243,10 @@ const loaders = new Map();
  * second is what k data-parallel threads can reach at best when they share the machine's caches
  * and memory bandwidth; the first, times k, is the ceiling the issue defines.
  */
-async function ceilingRep(net, batch, threads) {
+async function ceilingRep(net, batch, threads, line) {
   const solo = convCeiling(net.convs, batch, P.ceilingReps).gflops;
-  if (threads < 2) return { solo, busy: solo };
+  // The loaded ceiling's other threads run wasm convolutions: it means nothing for oneDNN lines.
+  if (threads < 2 || line.engine === 'onednn') return { solo, busy: solo };
   if (!loaders.has(threads - 1)) loaders.set(threads - 1, new ConvLoad(threads - 1));
   const busy = (await loaders.get(threads - 1).run(net.convs, batch, () => convCeiling(net.convs, batch, P.ceilingReps))).gflops;
   return { solo, busy };
@@ -244,14 +286,14 @@ async function trainLine(line) {
   const steps = net === NETS.resnet18 ? P.resnetSteps : P.steps;
   const warmup = net === NETS.resnet18 ? 1 : P.warmup;
   const before = tf.memory().numTensors;
-  const run = await buildRun({ network: net.network, input: net.input, classes: net.classes, batches: line.batches, algo: line.algo, workers: line.workers }, tmpRoot);
+  const run = await buildRun({ network: net.network, input: net.input, classes: net.classes, batches: line.batches, algo: line.algo, workers: line.workers, engine: line.engine, threads: line.threads }, tmpRoot);
   const pool = randomMinibatches(line.batches, net.input, net.classes);
   let k = 0;
   const step = () => run.step(pool[k++ % pool.length]);
-  const r = { line, images, workersUsed: run.workersUsed, note: run.note, ours: [], ceil: [], torch: [], torchThreads: line.workers };
+  const r = { line, images, workersUsed: run.workersUsed, note: run.note, ours: [], ceil: [], torch: [], torchThreads: line.workers * line.threads };
   try {
     const perWorker = Math.ceil(images / run.workersUsed);
-    await ceilingFor(net, perWorker);
+    await ceilingFor(net, perWorker, line);
     await timeCalls(step, 0, warmup);
     r.tensors = { before, warm: tf.memory().numTensors, workerWarm: run.workerNumTensors(), own: pool.length * line.batches.length * 2 };
     const tid = line.id;
@@ -268,10 +310,10 @@ async function trainLine(line) {
     for (let rep = 0; rep < P.reps; rep++) {
       const ms = await timeCalls(step, steps, 0);
       r.ours.push(ms.reduce((a, b) => a + b, 0) / ms.length);
-      r.ceil.push(await ceilingRep(net, perWorker, run.workersUsed));
+      r.ceil.push(await ceilingRep(net, perWorker, run.workersUsed, line));
       if (torchOk) {
         try {
-          const ans = await torch.request({ cmd: 'train', id: tid, threads: line.workers, steps, warmup: rep === 0 ? warmup : 0 });
+          const ans = await torch.request({ cmd: 'train', id: tid, threads: r.torchThreads, steps, warmup: rep === 0 ? warmup : 0 });
           r.torch.push(ans.step_ms.reduce((a, b) => a + b, 0) / ans.step_ms.length);
           r.torchRss = ans.maxrss_kb;
         } catch (e) {
@@ -316,12 +358,12 @@ async function trainLine(line) {
 async function evalLine(line) {
   const net = line.net;
   const before = tf.memory().numTensors;
-  const run = await buildRun({ network: net.network, input: net.input, classes: net.classes, batches: [32], algo: 'ERM', workers: line.workers }, tmpRoot);
+  const run = await buildRun({ network: net.network, input: net.input, classes: net.classes, batches: [32], algo: 'ERM', workers: line.workers, engine: line.engine, threads: line.threads }, tmpRoot);
   const x = tf.randomUniform([line.batch, ...net.input]);
-  const r = { line, images: line.batch, workersUsed: run.workersUsed, ours: [], ceil: [], torch: [], torchThreads: line.workers };
+  const r = { line, images: line.batch, workersUsed: run.workersUsed, ours: [], ceil: [], torch: [], torchThreads: line.workers * line.threads };
   try {
     const perWorker = Math.ceil(line.batch / run.workersUsed);
-    await ceilingFor(net, perWorker);
+    await ceilingFor(net, perWorker, line);
     await timeCalls(() => run.predict(x), 0, P.warmup);
     r.tensors = { before, warm: tf.memory().numTensors, workerWarm: run.workerNumTensors(), own: 1 };
     let torchOk = false;
@@ -337,10 +379,10 @@ async function evalLine(line) {
     for (let rep = 0; rep < P.reps; rep++) {
       const ms = await timeCalls(() => run.predict(x), P.evalBatches, 0);
       r.ours.push(ms.reduce((a, b) => a + b, 0) / ms.length);
-      r.ceil.push(await ceilingRep(net, perWorker, run.workersUsed));
+      r.ceil.push(await ceilingRep(net, perWorker, run.workersUsed, line));
       if (torchOk) {
         try {
-          const ans = await torch.request({ cmd: 'eval', id: line.id, threads: line.workers, batch: line.batch, batches: P.evalBatches, warmup: rep === 0 ? P.warmup : 0 });
+          const ans = await torch.request({ cmd: 'eval', id: line.id, threads: r.torchThreads, batch: line.batch, batches: P.evalBatches, warmup: rep === 0 ? P.warmup : 0 });
           r.torch.push(ans.batch_ms.reduce((a, b) => a + b, 0) / ans.batch_ms.length);
           r.torchRss = ans.maxrss_kb;
         } catch (e) {
@@ -417,7 +459,8 @@ if (done.length) {
   console.log('\n== summary (images/s, median over reps) ==');
   const rows = [['line', 'ours img/s', 'workers', 'PyTorch img/s', 'threads', 'ours/PyTorch', 'GFLOP/s', 'ceiling', 'efficiency', 'eff. busy', 'tensors warm->end']];
   for (const r of done) {
-    const w = r.workersUsed < r.line.workers ? `${r.workersUsed}*` : `${r.workersUsed}`;
+    const w0 = r.workersUsed < r.line.workers ? `${r.workersUsed}*` : `${r.workersUsed}`;
+    const w = r.line.engine === 'onednn' ? `${w0} x ${r.line.threads}t` : w0;
     const tw = r.tensors.workerWarm !== undefined ? ` (w ${r.tensors.workerWarm}->${r.tensors.workerEnd})` : '';
     rows.push([r.line.id, f1(r.oursIps), w, f1(r.torchIps), r.torch.length ? String(r.torchThreads) : '-', r.ratio ? f2(r.ratio) + 'x' : '-', f1(r.gflops), f1(r.ceiling), f2(r.efficiency), r.workersUsed > 1 ? f2(r.busyEfficiency) : '-', `${r.tensors.warm}->${r.tensors.end}${tw}`]);
   }

@@ -6,7 +6,7 @@
 // work, garbage collection.
 //
 //   npx nx run-many -t build && node tools/bench/step-profile.mjs [--algo ERM|ERM+LSQ|CORAL|SAM]
-//       [--net mnist|resnet18] [--batch 32] [--domains 5] [--steps 5]
+//       [--net mnist|resnet18] [--batch 32] [--domains 5] [--steps 5] [--engine wasm|onednn] [--threads 1]
 //
 // --net resnet18: ResNet-18 on 64x64x3 (defaults then: 3 domains x 16, as the bench's lines).
 //
@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '@qtdog/engine';
+import { engineDescription, selectBackend } from '@qtdog/engine';
 import { buildRun, disposeMinibatches, randomMinibatches } from './lib/ours.mjs';
 import { arg } from './lib/args.mjs';
 import { netFromArgs } from './lib/nets.mjs';
@@ -27,10 +27,12 @@ const algo = arg('algo', 'ERM');
 const batch = Number(arg('batch', net.batch));
 const domains = Number(arg('domains', net.domains));
 const steps = Number(arg('steps', 5));
+const engine = arg('engine', 'wasm');
+const threads = Number(arg('threads', 1));
 
-await selectBackend('wasm', () => {});
+await selectBackend(engine, () => {}, { nativeThreads: threads });
 const tmp = mkdtempSync(join(tmpdir(), 'qtdog-profile-'));
-const run = await buildRun({ network: net.network, input: net.input, classes: net.classes, batches: Array(domains).fill(batch), algo, workers: 1 }, tmp);
+const run = await buildRun({ network: net.network, input: net.input, classes: net.classes, batches: Array(domains).fill(batch), algo, workers: 1, engine, threads }, tmp);
 
 // Wrap every wasm kernel (after the run is built, so ours are registered and the backend is set).
 const totals = new Map();
@@ -69,7 +71,7 @@ for (let i = 0; i < steps; i++) {
 const rows = [...totals.entries()].map(([name, e]) => ({ name, ms: e.ms / steps, calls: e.calls / steps })).sort((a, b) => b.ms - a.ms);
 const stepMs = wall / steps;
 const inKernels = rows.reduce((a, r) => a + r.ms, 0);
-console.log(`${algo}, ${net.network.type}, ${domains} domains x ${batch} images, 1 thread, wasm: ${stepMs.toFixed(0)} ms per step (mean of ${steps})`);
+console.log(`${algo}, ${net.network.type}, ${domains} domains x ${batch} images, 1 worker, ${engineDescription()}: ${stepMs.toFixed(0)} ms per step (mean of ${steps})`);
 console.log(`${'kernel'.padEnd(28)} ${'ms/step'.padStart(8)} ${'share'.padStart(6)} ${'calls'.padStart(6)}`);
 for (const r of rows) {
   if (r.ms < 0.05 * stepMs * 0.01) continue;

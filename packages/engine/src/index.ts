@@ -1,5 +1,14 @@
 // @qtdog/engine: TensorFlow.js backend selection, wasm training kernels, custom ops.
-export { selectBackend, currentBackend, type BackendName, type BackendPreference } from './backend';
+export {
+  selectBackend,
+  currentBackend,
+  engineDescription,
+  resolvedPreference,
+  type BackendName,
+  type BackendPreference,
+  type BackendOptions,
+} from './backend';
+export { nativeKernels, type NativeKernels } from './native-kernels';
 export { registerGradients } from './gradients';
 export { registerWasmTrainingKernels } from './wasm-conv-kernels';
 export { groupNorm, groupNormWithStats } from './group-norm';

@@ -352,10 +352,16 @@ const inputConfig: KernelConfig = {
  * tfjs-backend-wasm) and a fast Conv2DBackpropInput kernel replacing the naive
  * one (and the fused GroupNorm kernels, a Sum and a Mean that reduce all-but-last axes
  * without a transpose: bias gradients, BatchNorm statistics; a one-pass MaxPoolGrad; an
- * Identity that shares its input's buffer instead of copying it; the fused Adam step). Idempotent. Call it before
+ * Identity that shares its input's buffer instead of copying it; the fused Adam step). Runs once per thread. Call it before
  * `tf.setBackend('wasm')` (it also works after).
  */
+let registered = false;
+
 export function registerWasmTrainingKernels(): void {
+  // Once per thread: other kernels (the native oneDNN ones) may since sit on top of these, and
+  // registering again would take them for the wasm kernels to fall back to.
+  if (registered) return;
+  registered = true;
   registerGroupNormKernels();
   registerLeadingAxesReduceKernels();
   registerMaxPoolGradKernel();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { bindRunComponents, createPluginContainer, DataParallelAlgorithm, loadConfigFile, resolveRunComponents, supportsDataParallel } from '@qtdog/core';
 import { BUILTIN_MODULE_PACKAGES, builtinModules } from '@qtdog/cli';
+import { selectBackend } from '@qtdog/engine';
 import { outSize } from './shapes.mjs';
 import { convInputs, disposeConvInputs, runConv } from './conv-inputs.mjs';
 
@@ -14,9 +15,13 @@ import { convInputs, disposeConvInputs, runConv } from './conv-inputs.mjs';
  * one worker when the algorithm supports it.
  *
  * spec: { network: {type, ...options}, input: [h, w, c], classes, batches: [per-domain sizes],
- *         algo: 'ERM' | 'ERM+LSQ' | 'SAM' | 'CORAL', workers }
+ *         algo: 'ERM' | 'ERM+LSQ' | 'SAM' | 'CORAL', workers,
+ *         engine: 'wasm' | 'onednn' (default wasm), threads: oneDNN threads per worker (default 1) }
  */
 export async function buildRun(spec, tmpRoot) {
+  const engine = spec.engine ?? 'wasm';
+  const nativeThreads = spec.threads ?? 1;
+  await selectBackend(engine, undefined, { nativeThreads });
   const [h, , c] = spec.input;
   const nTrain = spec.batches.length;
   const lsq = spec.algo === 'ERM+LSQ';
@@ -33,7 +38,7 @@ export async function buildRun(spec, tmpRoot) {
     ...(swad ? { hooks: [{ type: 'SWAD' }] } : {}),
     // QT-DoG: 7 bits, one step size per output channel; from step 0 here (the quantized step is timed).
     ...(lsq ? { quantizer: { type: 'LSQ', bits: 7, perChannel: true, startStep: 0 } } : {}),
-    train: { steps: 1, backend: 'wasm', workers: spec.workers },
+    train: { steps: 1, backend: engine, workers: spec.workers },
   };
   const dir = mkdtempSync(join(tmpRoot, 'run-'));
   const file = join(dir, 'bench.yaml');
@@ -49,7 +54,7 @@ export async function buildRun(spec, tmpRoot) {
     if (!supportsDataParallel(parts.algorithm)) {
       note = `${parts.algorithm.name} does not support data-parallel training: it runs on 1 thread`;
     } else {
-      dp = await DataParallelAlgorithm.create(parts.algorithm, parts.network, { loaded, moduleSpecifiers: BUILTIN_MODULE_PACKAGES, outDir: dir, backend: 'wasm' }, spec.workers);
+      dp = await DataParallelAlgorithm.create(parts.algorithm, parts.network, { loaded, moduleSpecifiers: BUILTIN_MODULE_PACKAGES, outDir: dir, backend: engine, nativeThreads }, spec.workers);
       algorithm = dp;
     }
   }

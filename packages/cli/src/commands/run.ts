@@ -29,7 +29,7 @@ export async function runCommand(configPath: string, opts: RunCommandOptions): P
     testEnvs.map((t) => `${environments[t]}: ${(100 * (r[`env${t}_in_acc`] as number)).toFixed(2)}%`).join(', ');
   process.stdout.write(
     [
-      `Finished in ${formatDuration(result.wallTimeSec)} on the ${result.backend} backend with ${result.workers} worker(s); results in ${result.outDir}`,
+      `Finished in ${formatDuration(result.wallTimeSec)} on ${result.engine} with ${result.workers} worker(s); results in ${result.outDir}`,
       '',
       `Selected checkpoint (training-domain validation): step ${best.step as number}`,
       accuracyTable(best, environments, testEnvs),

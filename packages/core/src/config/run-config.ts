@@ -15,11 +15,17 @@ export const DatasetProtocolOptions = z.object({
 export const TrainOptions = z.strictObject({
   steps: z.number().int().positive(),
   checkpointFreq: z.number().int().positive().default(100),
-  /** Backend: auto picks tensorflow (tfjs-node) if it loads, else wasm, else cpu. */
-  backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  /**
+   * Backend: auto picks tensorflow (tfjs-node) if it loads, else wasm with the native oneDNN kernels
+   * (@qtdog/engine-onednn) if they load, else pure wasm, else cpu. `wasm` forces pure wasm; `onednn`
+   * requires the native kernels.
+   */
+  backend: z.enum(['auto', 'onednn', 'tensorflow', 'wasm', 'cpu']).default('auto'),
   /**
    * Data-parallel workers (threads, each with its own backend instance). 'auto' = the number of
-   * cores. Results equal single-worker training up to float rounding, for algorithms that support it.
+   * cores on pure wasm; with the native kernels, what measured faster (docs/benchmarks.md). The cores
+   * are shared out among the workers' native kernels. Results equal single-worker training up to
+   * float rounding, for algorithms that support it.
    */
   workers: z.union([z.number().int().positive(), z.literal('auto')]).default('auto'),
   /** Batch size used when evaluating accuracy (memory only; results do not depend on it). */

@@ -30,7 +30,7 @@ async function setup(): Promise<{ network: Network; algorithm: Algorithm; quanti
   const extra = await loadPluginModules(init.loaded.config.plugins, init.loaded.baseDir, init.loaded.file);
   const { container, registry } = createPluginContainer([...modules, ...extra]);
   bindRunComponents(container, registry, init.loaded, init.outDir, () => {});
-  await selectBackend(init.backend as BackendPreference);
+  await selectBackend(init.backend as BackendPreference, undefined, { nativeThreads: init.nativeThreads });
   return {
     network: await container.getAsync<Network>(NetworkToken),
     algorithm: await container.getAsync<Algorithm>(AlgorithmToken),

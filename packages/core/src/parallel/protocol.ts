@@ -10,7 +10,10 @@ export interface WorkerInit {
   /** Packages (or files) whose exported ContainerModules the run uses, e.g. '@qtdog/algorithms'. */
   moduleSpecifiers: string[];
   outDir: string;
+  /** The main thread's resolved backend preference ('onednn' where its native kernels are on). */
   backend: string;
+  /** oneDNN threads for the worker's own kernels, where they are on. */
+  nativeThreads?: number;
 }
 
 export interface Part {

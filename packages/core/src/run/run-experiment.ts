@@ -2,7 +2,8 @@ import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { ContainerModule } from 'inversify';
-import { selectBackend, type BackendPreference } from '@qtdog/engine';
+import { engineDescription, nativeKernels, resolvedPreference, selectBackend, type BackendPreference } from '@qtdog/engine';
+import { autoWorkers } from '../parallel/auto-workers.js';
 import { loadConfigFile, type LoadedConfig } from '../config/load-config.js';
 import { RunError } from '../errors.js';
 import { loadPluginModules } from '../plugins/load-plugins.js';
@@ -35,6 +36,8 @@ export interface RunOptions {
 
 export interface RunResult extends RunSummary {
   backend: string;
+  /** What computed, in words (e.g. 'wasm + oneDNN 2.6.3 (2 threads)'). */
+  engine: string;
   workers: number;
 }
 
@@ -114,7 +117,8 @@ export async function runExperiment(configPath: string, opts: RunOptions): Promi
   const { container, registry } = createPluginContainer([...opts.modules, ...extra]);
   const outDir = resolve(opts.outDir ?? loaded.config.output ?? join('runs', configName(configPath)));
   const config = bindRunComponents(container, registry, loaded, outDir, log);
-  const backend = await selectBackend(config.train.backend as BackendPreference, log);
+  const cores = availableParallelism();
+  const backend = await selectBackend(config.train.backend as BackendPreference, log, { nativeThreads: cores });
   const parts = await resolveRunComponents(container, config, loaded.file);
   const hash = configHash(config);
   try {
@@ -134,7 +138,7 @@ export async function runExperiment(configPath: string, opts: RunOptions): Promi
   // Where the config came from, so tools that rebuild the run (export, ensemble) resolve its relative
   // paths (plugins:, dataDir) as the run did. Kept out of config.json, whose hash decides resuming.
   writeFileSync(join(outDir, RUN_SOURCE_FILE), JSON.stringify({ configFile: resolve(loaded.file), baseDir: resolve(loaded.baseDir) }, null, 2));
-  const requested = config.train.workers === 'auto' ? availableParallelism() : config.train.workers;
+  const requested = config.train.workers === 'auto' ? autoWorkers(cores, nativeKernels() != null) : config.train.workers;
   let algorithm: Algorithm = parts.algorithm;
   let dp: DataParallelAlgorithm | undefined;
   if (requested > 1) {
@@ -142,9 +146,14 @@ export async function runExperiment(configPath: string, opts: RunOptions): Promi
     else if (!opts.moduleSpecifiers) log('workers: module package names not given; training on one thread');
     else if (!supportsDataParallel(parts.algorithm)) log(`workers: ${parts.algorithm.name} does not support data-parallel training; one thread`);
     else {
-      dp = await DataParallelAlgorithm.create(parts.algorithm, parts.network, { loaded, moduleSpecifiers: opts.moduleSpecifiers, outDir, backend }, requested);
+      // The cores are shared out: each thread's native kernels get their part of them.
+      const native = nativeKernels();
+      const nativeThreads = Math.max(1, Math.floor(cores / requested));
+      if (native && native.threads !== nativeThreads) await selectBackend(resolvedPreference(), undefined, { nativeThreads });
+      const init = { loaded, moduleSpecifiers: opts.moduleSpecifiers, outDir, backend: resolvedPreference(), nativeThreads };
+      dp = await DataParallelAlgorithm.create(parts.algorithm, parts.network, init, requested);
       algorithm = dp;
-      log(`workers: ${requested} (data-parallel threads)`);
+      log(`workers: ${requested} (data-parallel threads${native ? `, each on ${engineDescription()}` : ''})`);
     }
   }
   const trainer = new Trainer({
@@ -155,6 +164,7 @@ export async function runExperiment(configPath: string, opts: RunOptions): Promi
     resume: prepared.resume,
     outDir,
     backend,
+    engine: engineDescription(),
     workers: dp?.numWorkers ?? 1,
     workerNumTensors: dp ? () => dp.workerNumTensors : undefined,
     log,
@@ -162,7 +172,7 @@ export async function runExperiment(configPath: string, opts: RunOptions): Promi
   });
   try {
     const summary = await trainer.run();
-    return { ...summary, backend, workers: dp?.numWorkers ?? 1 };
+    return { ...summary, backend, engine: engineDescription(), workers: dp?.numWorkers ?? 1 };
   } finally {
     unlock();
     // The trainer frees the loaded state once restored; this covers a failure before that (a

@@ -40,6 +40,8 @@ export interface TrainerOptions {
   evaluators?: Evaluator[];
   outDir: string;
   backend: string;
+  /** What computes, in words (e.g. 'wasm + oneDNN 2.6.3 (2 threads)'; recorded in results). */
+  engine?: string;
   /** Number of data-parallel workers (recorded in results). */
   workers?: number;
   /** Largest live tensor count in a worker thread, if any (recorded in results). */
@@ -181,6 +183,7 @@ export class Trainer {
       record.skippedSteps = counters.skipped;
       record.quantized = quantizer?.active ?? false;
       record.backend = this.o.backend;
+      if (this.o.engine) record.engine = this.o.engine;
       record.numTensors = tf.memory().numTensors;
       record.workers = this.o.workers ?? 1;
       if (this.o.workerNumTensors) record.workerNumTensors = this.o.workerNumTensors();
