@@ -176,7 +176,10 @@ const stale = staleBuilds();
 if (stale.length) console.log(`WARNING   dist older than src in: ${stale.join(', ')}; run npx nx run-many -t build --output-style=static`);
 
 if (opts.soak) {
-  await runSoak({ steps: opts.soak, workers: opts.workers ?? availableParallelism(), net: NETS.mnist, tmpRoot });
+  const soakWorkers = opts.workers ?? availableParallelism();
+  const soakEngine = opts.engine ?? (native.enabled ? 'onednn' : 'wasm');
+  const soakThreads = Math.max(1, Math.floor(availableParallelism() / soakWorkers));
+  await runSoak({ steps: opts.soak, workers: soakWorkers, net: NETS.mnist, tmpRoot, engine: soakEngine, threads: soakThreads });
   rmSync(tmpRoot, { recursive: true, force: true });
   process.exit(0);
 }

@@ -115,15 +115,11 @@ class OneDnnAddon : public Napi::Addon<OneDnnAddon> {
     auto g = ConvGeometry::from(intsOf(info[0], ConvGeometry::kFields));
     Napi::Object out = Napi::Object::New(info.Env());
     guarded(info.Env(), [&] {
-      using tag = dnnl::memory::format_tag;
-      auto fwd = g.forwardHint(ctx_.eng);
-      dnnl::convolution_backward_data::desc bd(dnnl::algorithm::convolution_direct, g.src(), g.weights(tag::any), g.dst(), g.strides(),
-                                               g.padL(), g.padR());
-      dnnl::convolution_backward_weights::desc bw(dnnl::algorithm::convolution_direct, g.src(), g.weights(tag::any), g.bias(), g.dst(),
-                                                  g.strides(), g.padL(), g.padR());
-      out.Set("forward", fwd.impl_info_str());
-      out.Set("backwardData", dnnl::convolution_backward_data::primitive_desc(bd, ctx_.eng, fwd).impl_info_str());
-      out.Set("backwardWeights", dnnl::convolution_backward_weights::primitive_desc(bw, ctx_.eng, fwd).impl_info_str());
+      ConvImplementations d = describeConv(ctx_, g);
+      auto name = [](const std::string& impl, bool blocked) { return impl + (blocked ? " (blocked)" : " (nhwc)"); };
+      out.Set("forward", name(d.forward, d.forwardBlocked));
+      out.Set("backwardData", name(d.backwardData, d.backwardDataBlocked));
+      out.Set("backwardWeights", name(d.backwardWeights, d.backwardWeightsBlocked));
     });
     return out;
   }

@@ -35,10 +35,11 @@ struct ConvGeometry {
   dnnl::memory::dims padR() const { return {pb, pr}; }
 
   // The forward description the backward primitives take as their hint.
-  dnnl::convolution_forward::primitive_desc forwardHint(const dnnl::engine& eng) const {
+  dnnl::convolution_forward::primitive_desc forwardHint(const dnnl::engine& eng,
+                                                        dnnl::memory::format_tag act = dnnl::memory::format_tag::nhwc) const {
     using tag = dnnl::memory::format_tag;
-    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, src(),
-                                      weights(tag::any), bias(), dst(), strides(), padL(), padR());
+    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, src(act),
+                                      weights(tag::any), bias(), dst(act), strides(), padL(), padR());
     return {d, eng};
   }
 };

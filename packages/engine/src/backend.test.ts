@@ -49,7 +49,7 @@ describe('selectBackend', () => {
 
   it('rejects an unknown QTDOG_BACKEND', async () => {
     process.env.QTDOG_BACKEND = 'gpu';
-    await expect(selectBackend()).rejects.toThrow("QTDOG_BACKEND='gpu' is not a backend; use one of tensorflow, wasm, cpu, auto.");
+    await expect(selectBackend()).rejects.toThrow("QTDOG_BACKEND='gpu' is not a backend; use one of auto, onednn, tensorflow, wasm, cpu.");
   });
 
   it('explains a forced backend that cannot load', async () => {

@@ -5,12 +5,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { buildRun, disposeMinibatches, randomMinibatches } from './ours.mjs';
 import { f0, f1 } from './system.mjs';
 
-export async function runSoak({ steps, workers, net, tmpRoot }) {
+export async function runSoak({ steps, workers, net, tmpRoot, engine = 'wasm', threads = 1 }) {
   const batches = [16, 16, 16, 16, 16];
   const every = Math.max(1, Math.floor(steps / 20));
-  console.log(`soak      ERM, ${net.label}, batch 16 x 5 domains, random data, ${steps} steps, ${workers} worker(s); a report every ${every} steps\n`);
+  console.log(`soak      ERM, ${net.label}, batch 16 x 5 domains, random data, ${steps} steps, ${workers} worker(s) on ${engine}${engine === 'onednn' ? ` (${threads} oneDNN thread(s) each)` : ''}; a report every ${every} steps\n`);
   const before = tf.memory().numTensors;
-  const run = await buildRun({ network: net.network, input: net.input, classes: net.classes, batches, algo: 'ERM', workers }, tmpRoot);
+  const run = await buildRun({ network: net.network, input: net.input, classes: net.classes, batches, algo: 'ERM', workers, engine, threads }, tmpRoot);
   if (run.note) console.log(`note: ${run.note}`);
   const pool = randomMinibatches(batches, net.input, net.classes, 8);
   const header = ['step', 'ms/step', 'numTensors', 'worker numTensors', 'RSS MB', 'peak RSS MB', 'JS heap MB'];
