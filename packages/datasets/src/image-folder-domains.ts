@@ -1,6 +1,6 @@
 import { extname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { DataError, definePlugin, Rng, seedHash, type Batch, type DomainDataset, type EnvironmentData } from '@qtdog/core';
+import { DataError, definePlugin, pathOption, Rng, seedHash, type Batch, type DomainDataset, type EnvironmentData } from '@qtdog/core';
 import { decodeResizedRgb, readImageSize } from './image-decoder.js';
 import { scanImageFolder, type EnvironmentFiles, type ImageFolderListing } from './image-folder-scan.js';
 import { augmentPixels, normalizeImageNet, sampleAugmentation } from './image-transforms.js';
@@ -299,7 +299,7 @@ export const imageFolderDomainsPlugin = definePlugin({
     'Images in root/<environment>/<class>/<image> (JPEG, PNG), one environment per folder, with DomainBed\'s augmentation (arXiv:2007.01434); decoded per batch by sharp',
   options: z.object({
     /** The dataset folder (relative to the config file). */
-    root: z.string().min(1),
+    root: pathOption('folder'),
     /** Environment folders that must be there (and no others); default: every folder under root. */
     environments: z.array(z.string().min(1)).min(1).optional(),
     ...imageFolderOptionFields,
