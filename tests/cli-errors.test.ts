@@ -48,7 +48,7 @@ describe('qtdog run with bad configs', () => {
   it('a quantizer that would never start: LSQ startStep at or past train.steps (issue 27)', () => {
     expectCleanError(
       ['run', variant((t) => t.replace('network: { type: MNIST_CNN }', 'network: { type: MNIST_CNN }\nquantizer: { type: LSQ }'))],
-      /^qtdog: config error: \S*bad\.yaml: quantizer\.startStep: 2000 is at or past the end of training \(train\.steps: 12, the last step is 11\): the weights would never be transformed \(a quantizer would leave the run in float\); set it below 12 or raise train\.steps\n$/,
+      /^qtdog: config error: \S*bad\.yaml: quantizer\.startStep: 2000 is not below train\.steps \(12\), so the run ends first: the weights would never be transformed \(a quantizer would leave the run in float\); set it below 12 or raise train\.steps\n$/,
     );
   });
   it('SWAD waiting for more checkpoints than the run has', () => {

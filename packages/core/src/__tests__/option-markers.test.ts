@@ -60,10 +60,10 @@ describe('step options: an option the run never reaches is caught at config time
   it('refuses a start step at or past train.steps, naming the file and key in one line', () => {
     expect(() => resolveRunConfig(config({ quantizer: { type: 'Q' } }), registry, 'c.yaml')).toThrow(
       new ConfigError(
-        'c.yaml: quantizer.startStep: 2000 is at or past the end of training (train.steps: 10, the last step is 9): quantization never starts; set it below 10 or raise train.steps',
+        'c.yaml: quantizer.startStep: 2000 is not below train.steps (10), so the run ends first: quantization never starts; set it below 10 or raise train.steps',
       ),
     );
-    expect(() => resolveRunConfig(config({ quantizer: { type: 'Q', startStep: 10 } }), registry, 'c.yaml')).toThrow(/quantizer\.startStep: 10 is at or past/);
+    expect(() => resolveRunConfig(config({ quantizer: { type: 'Q', startStep: 10 } }), registry, 'c.yaml')).toThrow(/quantizer\.startStep: 10 is not below train\.steps/);
     expect(resolveRunConfig(config({ quantizer: { type: 'Q', startStep: 9 } }), registry, 'c.yaml').quantizer?.options.startStep).toBe(9);
   });
 
@@ -83,7 +83,7 @@ describe('step options: an option the run never reaches is caught at config time
     const r = resolveRunConfig(config({ algorithm: { type: 'Annealed' } }), registry, 'c.yaml', { warn: (m) => warnings.push(m) });
     expect(r.algorithm.options.annealIters).toBe(500);
     expect(warnings).toEqual([
-      'warning: c.yaml: algorithm.annealIters: 500 is at or past the end of training (train.steps: 10, the last step is 9): the penalty stays at 1; set it below 10 or raise train.steps',
+      'warning: c.yaml: algorithm.annealIters: 500 is not below train.steps (10), so the run ends first: the penalty stays at 1; set it below 10 or raise train.steps',
     ]);
   });
 });

@@ -41,7 +41,7 @@ export function checkpointCount(steps: number, checkpointFreq: number): number {
 export function stepOptionProblem(where: string, value: number, meta: StepOptionMeta, train: { steps: number; checkpointFreq: number }): string | undefined {
   if (meta.counts === 'step') {
     if (value < train.steps) return undefined;
-    return `${where}: ${value} is at or past the end of training (train.steps: ${train.steps}, the last step is ${train.steps - 1}): ${meta.neverReached}; set it below ${train.steps} or raise train.steps`;
+    return `${where}: ${value} is not below train.steps (${train.steps}), so the run ends first: ${meta.neverReached}; set it below ${train.steps} or raise train.steps`;
   }
   const have = checkpointCount(train.steps, train.checkpointFreq);
   if (value <= have) return undefined;
