@@ -88,6 +88,19 @@ describe('sweep errors: every mistake at once, named where it was written', () =
     ]);
   });
 
+  it('says a warning that holds for every job once (IRM\'s anneal step past the end of a short run)', async () => {
+    const dir = tempDir();
+    const sweep = project(dir, `dataset: { type: ImageFolderDomains, root: ${join(root, 'data/shapes')}, imageSize: 16 }`);
+    writeFileSync(sweep, ['base: ../configs/base.yaml', 'algorithms: [IRM]', 'testEnvs: [[0]]', 'trials: 3', ''].join('\n'));
+    const logs: string[] = [];
+    const r = await runSweep(sweep, { modules: builtinModules(), out: tempDir(), dryRun: true, log: (m) => logs.push(m) });
+    expect(r.jobs.length).toBe(3);
+    const warnings = logs.filter((l) => l.startsWith('warning: '));
+    expect(warnings).toEqual([
+      `warning: ${sweep} (job IRM, ImageFolderDomains, test envs [0], trial 0, draw 0): algorithm.irmPenaltyAnnealIters: 500 is not below train.steps (2), so the run ends first: the penalty keeps weight 1 for the whole run (irmLambda never applies); set it below 2 or raise train.steps`,
+    ]);
+  });
+
   it('names an inline base\'s plugins as base.plugins[i], and hints ./ for a relative file written without it', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'lib'));

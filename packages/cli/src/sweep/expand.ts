@@ -157,9 +157,11 @@ export async function expandSweep(
   const seen = new Set<string>();
   const errors: Array<{ where: string; message: string }> = [];
   const warned = new Set<string>();
+  // A warning about the base (IRM's anneal step in a short run) holds for every job: said once.
   const warn = (m: string) => {
-    if (!warned.has(m)) log(m);
-    warned.add(m);
+    const problem = m.replace(/ \(job [^)]*\)/, '');
+    if (!warned.has(problem)) log(m);
+    warned.add(problem);
   };
   // Each distinct dataset section is built once: its environments check the test envs, and building
   // it catches what can be caught before any job runs (a missing or malformed image folder).
