@@ -41,9 +41,33 @@ describe('qtdog run with bad configs', () => {
   });
   it('a plugin rejecting its options (a quantizer layer pattern matching nothing)', () => {
     expectCleanError(
-      ['run', variant((t) => t.replace('network: { type: MNIST_CNN }', 'network: { type: MNIST_CNN }\nquantizer: { type: LSQ, layers: ["nope*"] }'))],
+      ['run', variant((t) => t.replace('network: { type: MNIST_CNN }', 'network: { type: MNIST_CNN }\nquantizer: { type: LSQ, startStep: 2, layers: ["nope*"] }'))],
       /bad\.yaml: quantizer\.layers\[0\]: pattern 'nope\*' matches no layer of MNIST_CNN/,
     );
+  });
+  it('a quantizer that would never start: LSQ startStep at or past train.steps (issue 27)', () => {
+    expectCleanError(
+      ['run', variant((t) => t.replace('network: { type: MNIST_CNN }', 'network: { type: MNIST_CNN }\nquantizer: { type: LSQ }'))],
+      /^qtdog: config error: \S*bad\.yaml: quantizer\.startStep: 2000 is not below train\.steps \(12\), so the run ends first: the weights would never be transformed \(a quantizer would leave the run in float\); set it below 12 or raise train\.steps\n$/,
+    );
+  });
+  it('SWAD waiting for more checkpoints than the run has', () => {
+    expectCleanError(
+      ['run', variant((t) => t.replace('network: { type: MNIST_CNN }', 'network: { type: MNIST_CNN }\nhooks: [{ type: SWAD, nConverge: 50 }]'))],
+      /bad\.yaml: hooks\[0\]\.nConverge: 50 checkpoints needed, but the run has \d+ \(train\.steps: 12, train\.checkpointFreq: \d+\): SWAD would never find the loss valley and average nothing; lower it or checkpoint more often\n$/,
+    );
+  });
+  it('an unknown key names the closest known one, and every mistake is listed', () => {
+    expectCleanError(
+      ['run', variant((t) => t.replace('lr: 0.003', 'learningRate: 0.003').replace('testEnvs: [2]', 'testEnvs: [2], sise: 40'))],
+      /bad\.yaml: dataset\.sise: unknown key \(did you mean size\?\)\n\S*bad\.yaml: algorithm\.learningRate: unknown key \(did you mean lr\?\)\n$/,
+    );
+  });
+  it('a plugin file written without ./ gets the hint', () => {
+    const p = variant((t) => t);
+    writeFileSync(p, readFileSync(p, 'utf8').replace(/plugins: \[[^\]]*\]/, 'plugins: [plugin.mjs]'));
+    writeFileSync(join(p, '../plugin.mjs'), 'export {};\n');
+    expectCleanError(['run', p], /bad\.yaml: plugins\[0\]: cannot find plugin package 'plugin\.mjs' from \S+; a file there has that name: relative files need \.\/ \(write '\.\/plugin\.mjs'\)/);
   });
   it('missing config file', () => {
     expectCleanError(['run', '/no/such/config.yaml'], /\/no\/such\/config\.yaml: cannot read config file \(no such file\)/);

@@ -6,6 +6,7 @@ import {
   definePlugin,
   log10Uniform,
   NetworkToken,
+  stepOption,
   type AllReduce,
   type GradientResult,
   type Minibatch,
@@ -73,7 +74,12 @@ export const IrmOptions = BaseAlgorithmOptions.extend({
   /** Penalty weight once annealing is over (DomainBed's irm_lambda). */
   irmLambda: z.number().min(0).default(1e2),
   /** Updates with penalty weight 1 before `irmLambda` applies; Adam is reset at this update. */
-  irmPenaltyAnnealIters: z.number().int().min(0).default(500),
+  irmPenaltyAnnealIters: stepOption(z.number().int().min(0), {
+    counts: 'step',
+    neverReached: 'the penalty keeps weight 1 for the whole run (irmLambda never applies)',
+    // A short run with the default schedule is still a meaningful run: warn, do not refuse.
+    severity: 'warn',
+  }).default(500),
 });
 export type IrmOptions = z.output<typeof IrmOptions>;
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   definePlugin,
   saveWeights,
+  stepOption,
   type CheckpointInfo,
   type EvaluationContext,
   type Network,
@@ -11,7 +12,12 @@ import {
 import { LossValley } from './loss-valley.js';
 
 export const SwadOptions = z.object({
-  nConverge: z.number().int().positive().default(3),
+  /** Checkpoints whose losses decide where the loss valley starts; fewer checkpoints and SWAD never averages. */
+  nConverge: stepOption(z.number().int().positive(), {
+    counts: 'checkpoint',
+    neverReached: 'SWAD would never find the loss valley and average nothing',
+    severity: 'error',
+  }).default(3),
   nTolerance: z.number().int().positive().default(6),
   toleranceRatio: z.number().min(0).default(0.3),
   /** Stop training when the loss valley ends (SWAD does). */

@@ -6,6 +6,7 @@ import {
   definePlugin,
   log10Uniform,
   NetworkToken,
+  stepOption,
   type AllReduce,
   type GradientResult,
   type Minibatch,
@@ -29,7 +30,12 @@ export const VrexOptions = BaseAlgorithmOptions.extend({
   /** Weight of the variance of risks once annealing is over (DomainBed's vrex_lambda). */
   vrexLambda: z.number().min(0).default(1e1),
   /** Updates with penalty weight 1 before `vrexLambda` applies; Adam is reset at this update. */
-  vrexPenaltyAnnealIters: z.number().int().min(0).default(500),
+  vrexPenaltyAnnealIters: stepOption(z.number().int().min(0), {
+    counts: 'step',
+    neverReached: 'the penalty keeps weight 1 for the whole run (vrexLambda never applies)',
+    // A short run with the default schedule is still a meaningful run: warn, do not refuse.
+    severity: 'warn',
+  }).default(500),
 });
 export type VrexOptions = z.output<typeof VrexOptions>;
 

@@ -6,6 +6,7 @@ import { registerSweepCommand } from './commands/sweep.js';
 import { registerReportCommand } from './commands/report.js';
 import { exportCommand } from './commands/export.js';
 import { ensembleCommand } from './commands/ensemble.js';
+import { registerNewCommand } from './commands/new-plugin.js';
 
 /** Builds the `qtdog` command. */
 export function buildProgram(): Command {
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
     .action(async (runDirs: string[], opts: { checkpoint?: string; json?: boolean; baseDir?: string; allEnvs?: boolean }) => ensembleCommand(runDirs, opts));
   registerSweepCommand(program);
   registerReportCommand(program);
+  registerNewCommand(program);
   return program;
 }
 

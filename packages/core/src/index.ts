@@ -1,6 +1,7 @@
 // inversify 6 reads decorator metadata through the Reflect API.
 import 'reflect-metadata';
 
+export * from './plugin-kit.js';
 export * from './errors.js';
 export * from './tokens.js';
 export * from './math/rng.js';
@@ -18,9 +19,15 @@ export * from './plugins/plugin-context.js';
 export * from './plugins/hparams.js';
 export * from './plugins/registry.js';
 export * from './plugins/plugin-module.js';
+export * from './plugins/plugin-spec.js';
 export * from './plugins/load-plugins.js';
 export * from './config/run-config.js';
 export * from './config/format-issues.js';
+export * from './config/schema-fields.js';
+export * from './config/closest-key.js';
+export * from './config/path-options.js';
+export * from './config/step-options.js';
+export * from './config/config-paths.js';
 export * from './config/load-config.js';
 export * from './config/resolve-config.js';
 export * from './training/adam.js';

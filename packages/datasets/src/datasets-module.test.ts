@@ -19,7 +19,8 @@ describe('datasetsModule', () => {
     for (const name of ['PACS', 'VLCS', 'OfficeHome', 'TerraIncognita', 'DomainNet']) {
       const def = registry.get('dataset', name);
       expect(def.source).toBe('@qtdog/datasets');
-      expect(def.options.parse({})).toEqual(defaults);
+      // The default root is written into the resolved config (so a sweep job reads the same folder).
+      expect(def.options.parse({})).toEqual({ root: expect.stringMatching(/\/[A-Za-z_]+$/), ...defaults });
     }
   });
 });

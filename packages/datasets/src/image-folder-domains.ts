@@ -1,6 +1,6 @@
 import { extname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { DataError, definePlugin, Rng, seedHash, type Batch, type DomainDataset, type EnvironmentData } from '@qtdog/core';
+import { DataError, definePlugin, pathOption, Rng, seedHash, type Batch, type DomainDataset, type EnvironmentData } from '@qtdog/core';
 import { decodeResizedRgb, readImageSize } from './image-decoder.js';
 import { scanImageFolder, type EnvironmentFiles, type ImageFolderListing } from './image-folder-scan.js';
 import { augmentPixels, normalizeImageNet, sampleAugmentation } from './image-transforms.js';
@@ -228,6 +228,8 @@ export class ImageFolderDataset implements DomainDataset {
 
   private async build(): Promise<ImageFolderEnvironment[]> {
     const envs: ImageFolderEnvironment[] = [];
+    // With 'fail', every environment is checked before failing, so one error lists every bad file.
+    const corrupt: Array<{ env: string; list: string[] }> = [];
     for (const [e, files] of this.listing.files.entries()) {
       let widths = new Int32Array(files.paths.length);
       let heights = new Int32Array(files.paths.length);
@@ -246,10 +248,8 @@ export class ImageFolderDataset implements DomainDataset {
           failed.sort((a, b) => a.i - b.i);
           const list = failed.map((f) => `${files.paths[f.i]} (${f.message})`);
           if (this.options.onCorruptImage === 'fail') {
-            const shown = list.slice(0, 5).join('; ');
-            throw new DataError(
-              `${this.name}: ${failed.length} corrupt image(s) in environment '${files.name}': ${shown}${failed.length > 5 ? '; ...' : ''} (set onCorruptImage: skip to leave them out)`,
-            );
+            corrupt.push({ env: files.name, list });
+            continue;
           }
           for (const line of list) this.reader.ctx.log(`${this.name}: skipping corrupt image ${line}`);
           this.reader.stats.skipped += failed.length;
@@ -268,8 +268,22 @@ export class ImageFolderDataset implements DomainDataset {
       }
       envs.push(new ImageFolderEnvironment(files.name, e, this.listing.files[e]!, widths, heights, this.reader));
     }
+    if (corrupt.length > 0) throw corruptImagesError(this.name, corrupt);
     return envs;
   }
+}
+
+/** Files listed per environment in the corrupt-images error before it only counts the rest. */
+const CORRUPT_SHOWN = 20;
+
+/** One error for the corrupt files of every environment: `<n> corrupt image(s) in environment 'a': ...; in environment 'b': ...`. */
+export function corruptImagesError(dataset: string, corrupt: ReadonlyArray<{ env: string; list: readonly string[] }>): DataError {
+  const total = corrupt.reduce((n, c) => n + c.list.length, 0);
+  const parts = corrupt.map(
+    (c) => `${c.list.length} corrupt image(s) in environment '${c.env}': ${c.list.slice(0, CORRUPT_SHOWN).join('; ')}${c.list.length > CORRUPT_SHOWN ? `; and ${c.list.length - CORRUPT_SHOWN} more` : ''}`,
+  );
+  const envs = corrupt.length > 1 ? ` (${total} in ${corrupt.length} environments)` : '';
+  return new DataError(`${dataset}${envs}: ${parts.join('; ')} (set onCorruptImage: skip to leave them out)`);
 }
 
 /** Fails unless the folder holds exactly the expected environment folders, naming what is missing and what is extra. */
@@ -299,7 +313,7 @@ export const imageFolderDomainsPlugin = definePlugin({
     'Images in root/<environment>/<class>/<image> (JPEG, PNG), one environment per folder, with DomainBed\'s augmentation (arXiv:2007.01434); decoded per batch by sharp',
   options: z.object({
     /** The dataset folder (relative to the config file). */
-    root: z.string().min(1),
+    root: pathOption('folder'),
     /** Environment folders that must be there (and no others); default: every folder under root. */
     environments: z.array(z.string().min(1)).min(1).optional(),
     ...imageFolderOptionFields,

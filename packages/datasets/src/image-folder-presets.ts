@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DataError, definePlugin, type PluginDefinition } from '@qtdog/core';
+import { DataError, definePlugin, pathOption, type PluginDefinition } from '@qtdog/core';
 import { checkEnvironments, ImageFolderDataset, imageFolderOptionFields, resolveDataPath } from './image-folder-domains.js';
 import type { ImageFolderListing } from './image-folder-scan.js';
 
@@ -83,9 +83,12 @@ export function checkPreset(p: ImageFolderPreset, listing: ImageFolderListing): 
 
 /** The preset's folder: the `root` option, else $QTDOG_DATA_DIR/<folder>, else data/<folder> (both relative to the config file). */
 export function presetRoot(p: ImageFolderPreset, root: string | undefined, baseDir: string): string {
-  if (root !== undefined) return resolveDataPath(root, baseDir);
-  const dataDir = process.env[DATA_DIR_ENV]?.trim() || 'data';
-  return resolveDataPath(`${dataDir}/${p.folder}`, baseDir);
+  return resolveDataPath(root ?? defaultPresetRoot(p), baseDir);
+}
+
+/** $QTDOG_DATA_DIR/<folder>, else data/<folder> (relative paths are relative to the config file). */
+export function defaultPresetRoot(p: ImageFolderPreset): string {
+  return `${process.env[DATA_DIR_ENV]?.trim() || 'data'}/${p.folder}`;
 }
 
 /** A dataset plugin for one preset: ImageFolderDomains plus the preset's checks. */
@@ -96,7 +99,8 @@ function presetPlugin(p: ImageFolderPreset) {
     description: `${p.description} (DomainBed layout, ImageFolderDomains)`,
     options: z.object({
       /** The dataset folder; default $QTDOG_DATA_DIR/<DomainBed folder> or data/<DomainBed folder>, relative to the config file. */
-      root: z.string().min(1).optional(),
+      // The default is written into the resolved config, so a sweep job finds the same folder as the config it came from.
+      root: pathOption('folder').default(() => defaultPresetRoot(p)),
       ...imageFolderOptionFields,
     }),
     create(options, ctx) {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { DataError, Rng, seedHash } from '@qtdog/core';
+import { DataError, pathOption, Rng, seedHash } from '@qtdog/core';
 import { InMemoryEnvironment } from './in-memory-environment.js';
 import { loadMnistDigits } from './mnist-digits.js';
 
@@ -11,7 +11,7 @@ export const mnistSourceOptionFields = {
   /** Keep only the first `limit` images of the shuffled pool (fast tests); default all. */
   limit: z.number().int().positive().optional(),
   /** Folder with the image files (relative to the config file); default: the dataset's own. */
-  dataDir: z.string().min(1).optional(),
+  dataDir: pathOption('folder').optional(),
 };
 
 export interface MnistSourceOptions {

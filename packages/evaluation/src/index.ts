@@ -10,6 +10,7 @@ export * from './launchers/slurm.js';
 export * from './launchers/slurm-query.js';
 export * from './launchers/slurm-submissions.js';
 export * from './launchers/sweep-status.js';
+export * from './report/job-failure.js';
 export * from './report/sweep-manifest.js';
 export * from './report/tables.js';
 export * from './report/step-times.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { choice, DataError, definePlugin, loadWeights, RunContextToken, type RunContext } from '@qtdog/core';
+import { choice, DataError, definePlugin, loadWeights, pathOption, RunContextToken, type RunContext } from '@qtdog/core';
 import { isAbsolute, resolve } from 'node:path';
 import { ResNet, type ResNetDepth } from './resnet.js';
 
@@ -43,7 +43,7 @@ const resnetOptions = z.object({
   /** Dropout on the pooled features while training (DomainBed's resnet_dropout: 0, random search over 0, 0.1, 0.5). */
   dropout: z.number().min(0).lt(1).default(0),
   /** A qtdog weights folder with pretrained `featurizer.*` tensors (relative to the config file). */
-  weights: z.string().min(1).optional(),
+  weights: pathOption('folder').optional(),
 });
 
 function resnetPlugin(depth: ResNetDepth) {

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { definePlugin, RunContextToken, type RunContext } from '@qtdog/core';
+import { definePlugin, pathOption, RunContextToken, type RunContext } from '@qtdog/core';
 import { TfjsBackbone } from './tfjs-backbone.js';
 
 export const tfjsBackbonePlugin = definePlugin({
@@ -9,7 +9,7 @@ export const tfjsBackbonePlugin = definePlugin({
   description: 'A TensorFlow.js layers model (model.json + weight shards; e.g. pretrained Keras weights) cut at a named layer as the featurizer, with a linear classifier',
   options: z.object({
     /** `model.json` or the folder holding it (relative to the config file). */
-    model: z.string().min(1),
+    model: pathOption('file or folder'),
     /** Layer whose output is the features (4-D outputs are average-pooled); default the model's output. */
     cutLayer: z.string().min(1).optional(),
     /** BatchNormalization layers keep and use their moving statistics in training (pretrained backbones: DomainBed, SWAD, QT-DoG). */

@@ -30,6 +30,7 @@ export async function reportCommand(sweepDir: string, opts: ReportCommandOptions
   process.stdout.write(
     [
       `${r.counts.jobs} jobs: ${r.counts.done} finished, ${r.counts.unfinished} unfinished or failed, ${r.counts.notStarted} not started`,
+      ...r.unfinished.map((j) => `  unfinished: ${rel(j.dir)} (${j.label})${j.failure ? `: ${j.failure}` : ''}`),
       `wrote ${r.files.length} files to ${rel(r.outDir)}: results.md, results.tex, results.json${opts.html ? ', report.html' : ''}, ${r.plots.length} plots (SVG + PNG)`,
       ...r.skipped.map((s) => `plot ${s.name} not drawn: ${s.reason}`),
       '',

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { interfaces } from 'inversify';
 import {
+  absoluteConfigPaths,
   checkTestEnvs,
   ConfigError,
+  missingPaths,
+  resolvePluginSpec,
   resolveRunConfig,
   sampleHParams,
   seedHash,
@@ -81,16 +83,31 @@ export function toRunConfigDoc(c: ResolvedRunConfig, plugins: string[]): RunConf
 }
 
 /** Plugin specs as absolute paths, so a job's config works from its own folder. */
-function absolutePlugins(specs: readonly string[], baseDir: string, file: string): string[] {
+function absolutePlugins(specs: readonly string[], baseDir: string, file: string, keyPrefix: string): string[] {
   return specs.map((spec, i) => {
-    if (isAbsolute(spec)) return spec;
-    if (spec.startsWith('.')) return resolve(baseDir, spec);
     try {
-      return createRequire(resolve(baseDir, 'noop.js')).resolve(spec);
-    } catch {
-      throw new ConfigError(`${file}: plugins[${i}]: cannot find plugin package '${spec}' from ${baseDir}`);
+      return resolvePluginSpec(spec, baseDir);
+    } catch (e) {
+      throw new ConfigError(`${file}: ${keyPrefix}plugins[${i}]: ${(e as Error).message}`);
     }
   });
+}
+
+/**
+ * The errors of every job in one message: a mistake shared by many jobs (a typo in the base) is
+ * printed once, for the first job that has it, with a count of the others.
+ */
+function joinJobErrors(errors: Array<{ where: string; message: string }>): string {
+  const byProblem = new Map<string, { line: string; more: number }>();
+  for (const { where, message } of errors) {
+    for (const line of message.split('\n')) {
+      const problem = line.startsWith(where) ? line.slice(where.length) : line;
+      const seen = byProblem.get(problem);
+      if (seen) seen.more++;
+      else byProblem.set(problem, { line, more: 0 });
+    }
+  }
+  return [...byProblem.values()].map(({ line, more }) => (more > 0 ? `${line} (and ${more} more job${more > 1 ? 's' : ''})` : line)).join('\n');
 }
 
 /**
@@ -126,8 +143,9 @@ export async function expandSweep(
   log: (m: string) => void = () => {},
 ): Promise<ExpandedSweep> {
   const { sweep, base, file } = loaded;
+  const sweepDir = dirname(resolve(file));
   const pluginSpecs = Array.isArray(base.plugins) ? (base.plugins as string[]) : [];
-  const plugins = absolutePlugins(pluginSpecs, loaded.baseDir, loaded.baseFile);
+  const plugins = absolutePlugins(pluginSpecs, loaded.baseDir, loaded.baseFile, loaded.baseKeyPrefix);
   const baseAlgorithm = isObj(base.algorithm) ? without(base.algorithm, 'type') : {};
   const baseDataset = isObj(base.dataset) ? base.dataset : undefined;
   const datasets = (sweep.datasets ?? (baseDataset ? [baseDataset as SectionInput] : [])).map(asSection);
@@ -137,6 +155,17 @@ export async function expandSweep(
 
   const out: ExpandedSweep = { jobs: [], datasets: {} };
   const seen = new Set<string>();
+  const errors: Array<{ where: string; message: string }> = [];
+  const warned = new Set<string>();
+  // A warning about the base (IRM's anneal step in a short run) holds for every job: said once.
+  const warn = (m: string) => {
+    const problem = m.replace(/ \(job [^)]*\)/, '');
+    if (!warned.has(problem)) log(m);
+    warned.add(problem);
+  };
+  // Each distinct dataset section is built once: its environments check the test envs, and building
+  // it catches what can be caught before any job runs (a missing or malformed image folder).
+  const builtDatasets = new Map<string, Promise<readonly string[]>>();
   for (const ds of datasets) {
     // Options of the base's dataset carry over only to the same dataset type.
     const dsSection = baseDataset && baseDataset.type === ds.type ? { ...without(baseDataset, 'testEnvs'), ...ds } : { ...(baseDataset?.holdoutFraction !== undefined ? { holdoutFraction: baseDataset.holdoutFraction } : {}), ...ds };
@@ -158,15 +187,50 @@ export async function expandSweep(
                 algorithm: drawHParams(registry, 'algorithm', algSection, draw, sweep.hparams.seed, trialSeed),
                 ...(qSection ? { quantizer: drawHParams(registry, 'quantizer', qSection, draw, sweep.hparams.seed, trialSeed) } : {}),
               };
-              const resolved = resolveRunConfig(validateRunConfig(raw, where), registry, where);
-              if (!out.datasets[ds.type as string]) {
-                const def = registry.get('dataset', resolved.dataset.type);
-                const dataset = (await def.create(resolved.dataset.options, { container, seed: 0, baseDir: loaded.baseDir, log })) as { environments: readonly string[] };
-                out.datasets[ds.type as string] = { environments: [...dataset.environments] };
+              // Path options are made absolute where they were written: the sweep's entries against the
+              // sweep file's folder, the base's (and defaults) against the base's, as if it were run.
+              const writtenInSweep: Record<string, Obj | undefined> = {
+                dataset: sweep.datasets ? ds : undefined,
+                algorithm: alg,
+                quantizer: sweep.quantizers ? qSetting : undefined,
+              };
+              const folderOf = (section: string, key: string) => (writtenInSweep[section] && key in writtenInSweep[section] ? sweepDir : loaded.baseDir);
+              let written: ResolvedRunConfig;
+              let resolved: ResolvedRunConfig;
+              try {
+                written = resolveRunConfig(validateRunConfig(raw, where), registry, where, { warn });
+                resolved = absoluteConfigPaths(written, registry, folderOf);
+                const missing = missingPaths(resolved, registry, where);
+                if (missing.length > 0) throw new ConfigError(missing.join('\n'));
+                const dsKey = stableStringify({ type: resolved.dataset.type, options: resolved.dataset.options });
+                if (!builtDatasets.has(dsKey)) {
+                  const def = registry.get('dataset', resolved.dataset.type);
+                  const options = resolved.dataset.options;
+                  const building = (async () => {
+                    const d = (await def.create(options, { container, seed: 0, baseDir: loaded.baseDir, log })) as { environments: readonly string[] };
+                    return [...d.environments];
+                  })();
+                  // Awaited below by every job that uses it; this keeps a failure from being reported as unhandled.
+                  building.catch(() => {});
+                  builtDatasets.set(dsKey, building);
+                }
+                let environments: readonly string[];
+                try {
+                  environments = await builtDatasets.get(dsKey)!;
+                } catch (e) {
+                  // A dataset that cannot be built is a config problem of every job that uses it.
+                  throw new ConfigError(`${where}: dataset: ${(e as Error).message}`);
+                }
+                out.datasets[ds.type as string] ??= { environments: [...environments] };
+                checkTestEnvs(testEnvs, environments, resolved.dataset.type, where);
+              } catch (e) {
+                if (!(e instanceof ConfigError)) throw e;
+                errors.push({ where, message: e.message });
+                continue;
               }
-              checkTestEnvs(testEnvs, out.datasets[ds.type as string]!.environments, resolved.dataset.type, where);
               const config = toRunConfigDoc(resolved, plugins);
-              const id = jobId(config, pluginSpecs);
+              // Named by the paths as written, like plugin files: moving the checkout renames no job.
+              const id = jobId(toRunConfigDoc(written, plugins), pluginSpecs);
               if (seen.has(id)) {
                 log(`${where}: same config as an earlier job; listed once`);
                 continue;
@@ -192,5 +256,6 @@ export async function expandSweep(
       }
     }
   }
+  if (errors.length > 0) throw new ConfigError(joinJobErrors(errors));
   return out;
 }

@@ -72,7 +72,7 @@ export async function runSweep(path: string, opts: SweepOptions): Promise<SweepR
   const log = opts.log ?? (() => {});
   const loaded = loadSweepFile(path);
   const specs = Array.isArray(loaded.base.plugins) ? (loaded.base.plugins as string[]) : [];
-  const extra = await loadPluginModules(specs, loaded.baseDir, loaded.baseFile);
+  const extra = await loadPluginModules(specs, loaded.baseDir, loaded.baseFile, loaded.baseKeyPrefix);
   const { container, registry } = createPluginContainer([...opts.modules, ...extra]);
   const expanded = await expandSweep(loaded, registry, container, log);
   const name = loaded.sweep.name ?? sweepName(path);

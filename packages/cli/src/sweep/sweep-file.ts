@@ -59,6 +59,8 @@ export interface LoadedSweepFile {
   /** File the base came from (the sweep file when inline), for error messages and relative paths. */
   baseFile: string;
   baseDir: string;
+  /** Where the base's keys sit in `baseFile`: `base.` when inline in the sweep file, else nothing. */
+  baseKeyPrefix: string;
 }
 
 export function loadSweepFile(path: string): LoadedSweepFile {
@@ -74,16 +76,16 @@ export function loadSweepFile(path: string): LoadedSweepFile {
     throw new ConfigError(`${path}: a sweep file must be a mapping with keys base, algorithms, testEnvs (and optionally quantizers, datasets, hparams, trials)`);
   }
   const r = SweepFileSchema.safeParse(data, { reportInput: true });
-  if (!r.success) throw new ConfigError(formatIssues(path, [], r.error.issues));
+  if (!r.success) throw new ConfigError(formatIssues(path, [], r.error.issues, SweepFileSchema));
   const sweep = r.data;
   if (typeof sweep.base === 'string') {
     const baseFile = resolve(dirname(path), sweep.base);
     // Loaded as text, not validated: a base may leave out what the sweep's lists fill in.
     const loaded = parseConfigText(readBase(baseFile, path), baseFile);
     if (loaded === null || typeof loaded !== 'object' || Array.isArray(loaded)) throw new ConfigError(`${baseFile}: the base run config must be a mapping`);
-    return { sweep, file: path, base: loaded as Record<string, unknown>, baseFile, baseDir: dirname(baseFile) };
+    return { sweep, file: path, base: loaded as Record<string, unknown>, baseFile, baseDir: dirname(baseFile), baseKeyPrefix: '' };
   }
-  return { sweep, file: path, base: sweep.base, baseFile: path, baseDir: dirname(resolve(path)) };
+  return { sweep, file: path, base: sweep.base, baseFile: path, baseDir: dirname(resolve(path)), baseKeyPrefix: 'base.' };
 }
 
 function readBase(baseFile: string, sweepFile: string): string {

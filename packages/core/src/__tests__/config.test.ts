@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { BaseAlgorithmOptions, checkTestEnvs, ConfigError, definePlugin, loadConfigFile, PluginRegistry, resolveRunConfig } from '../index.js';
+import { BaseAlgorithmOptions, checkTestEnvs, closestKey, ConfigError, definePlugin, loadConfigFile, PluginRegistry, resolveRunConfig } from '../index.js';
 
 const registry = new PluginRegistry([
   definePlugin({ kind: 'dataset', name: 'RotatedMNIST', description: '', options: z.object({ seed: z.number().default(0) }), create: () => ({}) }),
@@ -32,7 +32,7 @@ function errorOf(text: string, name?: string): string {
     resolveRunConfig(loaded.config, registry, p);
   } catch (e) {
     expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message.replace(p, '<file>');
+    return (e as Error).message.replaceAll(p, '<file>');
   }
   throw new Error('expected a config error');
 }
@@ -70,7 +70,27 @@ describe('config loading and validation', () => {
   });
 
   it('reports unknown keys', () => {
-    expect(errorOf(good.replace('lr: 0.001', 'lrr: 0.001'))).toBe('<file>: algorithm.lrr: unknown key');
+    expect(errorOf(good.replace('lr: 0.001', 'lrr: 0.001'))).toBe('<file>: algorithm.lrr: unknown key (did you mean lr?)');
+  });
+
+  it('suggests the known key an unknown one most likely meant: abbreviation, case, typo; else lists the keys', () => {
+    expect(errorOf(good.replace('lr: 0.001', 'learningRate: 0.001'))).toBe('<file>: algorithm.learningRate: unknown key (did you mean lr?)');
+    expect(errorOf(good.replace('batchSize: 16', 'batchsize: 16'))).toBe('<file>: algorithm.batchsize: unknown key (did you mean batchSize?)');
+    expect(errorOf(good.replace('train: { steps: 10 }', 'train: { steps: 10, chekpointFreq: 5 }'))).toBe(
+      '<file>: train.chekpointFreq: unknown key (did you mean checkpointFreq?)',
+    );
+    expect(errorOf(`${good}trian: {}\n`)).toBe('<file>: trian: unknown key (did you mean train?)');
+    expect(errorOf(good.replace('lr: 0.001', 'zzz: 1'))).toBe('<file>: algorithm.zzz: unknown key (known keys: lr, batchSize, weightDecay)');
+    expect(closestKey('wd', ['lr', 'weightDecay'])).toBe('weightDecay');
+    expect(closestKey('nothingLikeIt', ['lr', 'weightDecay'])).toBeUndefined();
+  });
+
+  it('reports the mistakes of every section at once, one line each', () => {
+    const text = good.replace('lr: 0.001', 'learningRate: 0.001').replace('{ type: RotatedMNIST, testEnvs: [2] }', '{ type: RotatedMNIST, testEnvs: [2], sed: 1 }');
+    expect(errorOf(text).split('\n')).toEqual([
+      '<file>: dataset.sed: unknown key (did you mean seed?)',
+      '<file>: algorithm.learningRate: unknown key (did you mean lr?)',
+    ]);
   });
 
   it('reports a YAML syntax error with line and column', () => {

@@ -38,7 +38,7 @@ export function validateRunConfig(data: unknown, file: string): RunConfig {
     throw new ConfigError(`${file}: a run config must be a mapping with keys dataset, network, algorithm, train; found ${data === null ? 'an empty file' : typeof data}`);
   }
   const r = RunConfigSchema.safeParse(data, { reportInput: true });
-  if (!r.success) throw new ConfigError(formatIssues(file, [], r.error.issues));
+  if (!r.success) throw new ConfigError(formatIssues(file, [], r.error.issues, RunConfigSchema));
   return r.data;
 }
 

@@ -8,6 +8,7 @@ import type { Quantizer } from '../api/quantizer.js';
 import type { RunContext } from '../api/run-context.js';
 import { checkTestEnvs, resolveRunConfig, type ResolvedRunConfig, type ResolvedSection } from '../config/resolve-config.js';
 import type { LoadedConfig } from '../config/load-config.js';
+import { absolutePathOptions } from '../config/path-options.js';
 import { ConfigError, PluginError, isQtdogError } from '../errors.js';
 import { seedHash } from '../math/rng.js';
 import type { PluginDefinition, PluginKind } from '../plugins/plugin.js';
@@ -57,7 +58,7 @@ export function bindRunComponents(
   outDir: string,
   log: (m: string) => void,
 ): ResolvedRunConfig {
-  const config = resolveRunConfig(loaded.config, registry, loaded.file);
+  const config = resolveRunConfig(loaded.config, registry, loaded.file, { warn: log });
   const make = (kind: PluginKind, section: ResolvedSection, index = 0) => {
     const def = registry.get(kind, section.type);
     const ctx: PluginContext = {
@@ -72,7 +73,8 @@ export function bindRunComponents(
     return () => {
       built ??= (async () => {
         try {
-          return await def.create(section.options, ctx);
+          // Path options arrive absolute, resolved against the config file that wrote them.
+          return await def.create(absolutePathOptions(def.options, section.options, loaded.baseDir), ctx);
         } catch (e) {
           // A plugin's own config complaint gets the file name, like every other config error.
           if (e instanceof ConfigError && !e.message.startsWith(loaded.file)) throw new ConfigError(`${loaded.file}: ${e.message}`, { cause: e });

@@ -170,6 +170,20 @@ describe('ImageFolderDomains: bad data', () => {
     expect(ds.stats.skipped).toBe(1);
   });
 
+  it("'fail' lists the corrupt files of every environment in one error, not the first environment's only", async () => {
+    const root = await smallTree();
+    const a = join(root, 'env_a', 'ant', 'ant_9.jpg');
+    const c1 = join(root, 'env_c', 'cat', 'cat_8.png');
+    const c2 = join(root, 'env_c', 'cat', 'cat_9.png');
+    for (const p of [a, c1, c2]) writeFileSync(p, '');
+    const e = await errorOf(() => dataset(root).load());
+    expect(e).toBeInstanceOf(DataError);
+    expect(e.message.split('\n')).toHaveLength(1);
+    expect(e.message).toMatch(/^ImageFolderDomains \(3 in 2 environments\): 1 corrupt image\(s\) in environment 'env_a': /);
+    expect(e.message).toContain(`2 corrupt image(s) in environment 'env_c': ${c1} (`);
+    for (const p of [a, c1, c2]) expect(e.message).toContain(p);
+  });
+
   it("a truncated JPEG (good header): 'fail' stops the read naming it; 'skip' substitutes the next image and logs it", async () => {
     const root = await smallTree();
     const path = join(root, 'env_b', 'cat', 'cat_1.jpg');

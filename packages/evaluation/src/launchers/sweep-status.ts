@@ -5,6 +5,7 @@ import { processAlive, RunError } from '@qtdog/core';
 import type { SweepJobInfo, SweepManifest } from '../report/sweep-manifest.js';
 import { querySlurmTasks, taskStateLookup, type SlurmTaskState } from './slurm-query.js';
 import { newestTasks } from './slurm-submissions.js';
+import { jobFailure } from '../report/job-failure.js';
 
 export type JobState = 'done' | 'running' | 'pending' | 'failed';
 
@@ -77,7 +78,9 @@ export function sweepStatus(dir: string, query: (arrayId: string) => Map<number,
     const holder = lockHolder(jobDir);
     if (holder) return { ...base, state: 'running', detail: `run folder locked by ${holder}` };
     const started = existsSync(log) || existsSync(join(jobDir, 'results.jsonl'));
-    return started ? { ...base, state: 'failed', detail: 'started but stopped before finishing' } : { ...base, state: 'pending', detail: 'not started' };
+    if (!started) return { ...base, state: 'pending', detail: 'not started' };
+    const why = jobFailure(log);
+    return { ...base, state: 'failed', detail: `started but stopped before finishing${why ? `: ${why}` : ''}` };
   });
   const counts: Record<JobState, number> = { done: 0, running: 0, pending: 0, failed: 0 };
   for (const j of jobs) counts[j.state]++;

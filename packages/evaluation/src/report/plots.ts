@@ -17,7 +17,15 @@ export interface SkippedPlot {
 
 const FONT = 'DejaVu Sans, Liberation Sans, Arial, sans-serif';
 const CONFIG = { font: FONT, view: { stroke: '#ddd' }, axis: { gridColor: '#eee' }, legend: { labelLimit: 400 } } as const;
-const PCT = { field: 'acc', type: 'quantitative', title: 'accuracy (%)', scale: { zero: false } } as const;
+// Tick labels with a sensible precision: without a format, a domain of one value (every run at the
+// same accuracy) labels its only tick with the raw number, e.g. 35.416667.
+/** Percentages: at most one decimal. */
+const PCT_AXIS = { format: '.1~f' } as const;
+/** Counts (steps, bits): whole numbers only. */
+const COUNT_AXIS = { format: 'd', tickMinStep: 1 } as const;
+/** Other measures (sizes, radii, loss increases): three significant digits. */
+const MEASURE_AXIS = { format: '.3~g' } as const;
+const PCT = { field: 'acc', type: 'quantitative', title: 'accuracy (%)', scale: { zero: false }, axis: PCT_AXIS } as const;
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9_-]+/g, '-');
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -58,7 +66,7 @@ export function learningCurvePlots(sweep: LoadedSweep): Array<PlotSpec | Skipped
           height: 180,
           mark: { type: 'line', point: true },
           encoding: {
-            x: { field: 'step', type: 'quantitative', title: 'step' },
+            x: { field: 'step', type: 'quantitative', title: 'step', axis: COUNT_AXIS },
             y: { ...PCT, aggregate: 'mean' },
             color: { field: 'env', type: 'nominal', title: 'environment' },
           },
@@ -110,8 +118,8 @@ export function flatnessPlots(sweep: LoadedSweep): Array<PlotSpec | SkippedPlot>
           height: 200,
           mark: { type: 'line', point: true },
           encoding: {
-            x: { field: 'radius', type: 'quantitative', title: 'radius γ' },
-            y: { field: 'F', type: 'quantitative', aggregate: 'mean', title: 'loss increase F(γ)' },
+            x: { field: 'radius', type: 'quantitative', title: 'radius γ', axis: MEASURE_AXIS },
+            y: { field: 'F', type: 'quantitative', aggregate: 'mean', title: 'loss increase F(γ)', axis: MEASURE_AXIS },
             color: { field: 'label', type: 'nominal', title: 'run' },
           },
         },
@@ -169,7 +177,7 @@ export function accuracyVsBitsPlots(sweep: LoadedSweep, method: SelectionMethod)
         width: 360,
         height: 240,
         layer: [
-          { mark: { type: 'point', filled: true, opacity: 0.6 }, encoding: { x: { field: 'bits', type: 'quantitative', title: 'bits per weight', scale: { zero: false } }, y: PCT, color: { field: 'algorithm', type: 'nominal' }, shape: { field: 'testEnv', type: 'nominal', title: 'test env' } } },
+          { mark: { type: 'point', filled: true, opacity: 0.6 }, encoding: { x: { field: 'bits', type: 'quantitative', title: 'bits per weight', scale: { zero: false }, axis: COUNT_AXIS }, y: PCT, color: { field: 'algorithm', type: 'nominal' }, shape: { field: 'testEnv', type: 'nominal', title: 'test env' } } },
           { mark: { type: 'line', point: false }, encoding: { x: { field: 'bits', type: 'quantitative' }, y: { ...PCT, aggregate: 'mean' }, color: { field: 'algorithm', type: 'nominal' } } },
         ],
       } as TopLevelSpec,
@@ -205,7 +213,7 @@ export function accuracyVsSizePlots(sweep: LoadedSweep, method: SelectionMethod)
         height: 240,
         mark: { type: 'point', filled: true, size: 60 },
         encoding: {
-          x: { field: 'sizeMB', type: 'quantitative', title: 'model size (MiB, packed)', scale: { zero: false } },
+          x: { field: 'sizeMB', type: 'quantitative', title: 'model size (MiB, packed)', scale: { zero: false }, axis: MEASURE_AXIS },
           y: PCT,
           color: { field: 'label', type: 'nominal', title: 'run' },
           shape: { field: 'testEnv', type: 'nominal', title: 'test env' },

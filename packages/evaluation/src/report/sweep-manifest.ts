@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readResults } from '@qtdog/core';
 import type { ResultRecord } from '../selection/selection-method.js';
+import { jobFailure } from './job-failure.js';
 
 /** What `qtdog sweep` writes to `<sweep-out>/sweep.json`: every job it expanded, finished or not. */
 export interface SweepManifest {
@@ -38,6 +39,8 @@ export interface LoadedRun {
   info: SweepJobInfo;
   status: RunStatus;
   records: ResultRecord[];
+  /** For a job that did not finish: why it stopped, from its log (`qtdog: data error: ...`). */
+  failure?: string;
 }
 
 export interface LoadedSweep {
@@ -74,13 +77,16 @@ export function loadSweep(dir: string): LoadedSweep {
     const runDir = join(dir, id);
     const records = readResults(join(runDir, 'results.jsonl')) as ResultRecord[];
     const config = (records[0]?.config as Record<string, unknown> | undefined) ?? readJson<Record<string, unknown>>(join(runDir, 'config.json'));
+    // A job that failed before its run wrote anything still has the sweep's job.json: it is listed.
+    info ??= readJson<SweepJobInfo>(join(runDir, 'job.json'));
     if (!info) {
       if (!config) return null;
       const c = config as { seed: number; trialSeed: number; dataset: { type: string; testEnvs: number[] } };
       info = { id, ...labelFromConfig(config), dataset: c.dataset.type, testEnvs: c.dataset.testEnvs, draw: c.seed, trialSeed: c.trialSeed };
     }
     const status: RunStatus = existsSync(join(runDir, 'done')) ? 'done' : records.length > 0 || existsSync(runDir) ? 'unfinished' : 'not started';
-    return { id, dir: runDir, info, status, records };
+    const failure = status === 'unfinished' ? jobFailure(join(runDir, 'log.txt')) : undefined;
+    return { id, dir: runDir, info, status, records, ...(failure ? { failure } : {}) };
   };
   if (manifest) {
     for (const job of manifest.jobs) runs.push(load(job.id, job)!);

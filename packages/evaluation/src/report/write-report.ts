@@ -35,7 +35,30 @@ export interface ReportResult {
   plots: ReportPlot[];
   skipped: SkippedPlot[];
   counts: { jobs: number; done: number; unfinished: number; notStarted: number };
+  /** Jobs that started but did not finish: their folders and, from their logs, why. */
+  unfinished: UnfinishedJob[];
 }
+
+export interface UnfinishedJob {
+  id: string;
+  dir: string;
+  label: string;
+  failure?: string;
+}
+
+/** The started-but-unfinished jobs of a sweep (failed, interrupted or still running), with why from their logs. */
+export function unfinishedJobs(sweep: LoadedSweep): UnfinishedJob[] {
+  return sweep.runs
+    .filter((r) => r.status === 'unfinished')
+    .map((r) => ({
+      id: r.id,
+      dir: r.dir,
+      label: `${r.info.label} ${r.info.dataset} test [${r.info.testEnvs.join(',')}] trial ${r.info.trialSeed} draw ${r.info.draw}`,
+      ...(r.failure ? { failure: r.failure } : {}),
+    }));
+}
+
+const unfinishedLine = (j: UnfinishedJob) => `${j.dir} (${j.label})${j.failure ? `: ${j.failure}` : ''}`;
 
 function runCounts(sweep: LoadedSweep) {
   const c = { jobs: sweep.runs.length, done: 0, unfinished: 0, notStarted: 0 };
@@ -70,6 +93,7 @@ export async function writeReport(sweepDir: string, opts: ReportOptions): Promis
   const outDir = resolve(opts.outDir ?? join(sweepDir, 'report'));
   mkdirSync(join(outDir, 'plots'), { recursive: true });
   const counts = runCounts(sweep);
+  const unfinished = unfinishedJobs(sweep);
   const tables = buildTables(sweep, opts.methods);
   const stepTimes = buildStepTimeTables(sweep);
   const files: string[] = [];
@@ -103,7 +127,9 @@ export async function writeReport(sweepDir: string, opts: ReportOptions): Promis
   }
 
   const methods = [...new Set(tables.map((t) => t.selection))];
-  const md: string[] = [`# Results: ${sweep.name}`, '', countsLine(counts) + '.', '', LEGEND, ''];
+  const md: string[] = [`# Results: ${sweep.name}`, '', countsLine(counts) + '.', ''];
+  if (unfinished.length) md.push('Unfinished or failed jobs (their folders, and the last error of their logs):', '', ...unfinished.map((j) => `- \`${unfinishedLine(j)}\``), '');
+  md.push(LEGEND, '');
   const tex: string[] = [`% Results of sweep ${sweep.name}: ${countsLine(counts)}`, '% needs \\usepackage{booktabs,adjustbox}', ''];
   for (const m of methods) {
     const ts = tables.filter((t) => t.selection === m);
@@ -130,7 +156,7 @@ export async function writeReport(sweepDir: string, opts: ReportOptions): Promis
   write('results.tex', tex.join('\n'));
   write(
     'results.json',
-    JSON.stringify({ sweep: sweep.name, counts, tables, stepTimes, plots, skipped }, null, 2) + '\n',
+    JSON.stringify({ sweep: sweep.name, counts, unfinished, tables, stepTimes, plots, skipped }, null, 2) + '\n',
   );
 
   if (opts.html) {
@@ -172,6 +198,7 @@ figcaption { color: #444; font-size: 0.9em; }
 <body>
 <h1>${esc(`Results: ${sweep.name}`)}</h1>
 <p>${esc(countsLine(counts))}.</p>
+${unfinished.length ? `<p>Unfinished or failed jobs:</p>\n<ul>${unfinished.map((j) => `<li><code>${esc(unfinishedLine(j))}</code></li>`).join('')}</ul>` : ''}
 <p>${esc(LEGEND.replace(/`/g, ''))}</p>
 ${sections.join('\n')}
 ${timeSection}
@@ -182,5 +209,5 @@ ${skipped.length ? `<ul>${skipped.map((s) => `<li>${esc(s.name)}: not drawn, ${e
 `;
     write('report.html', page);
   }
-  return { outDir, files, tables, stepTimes, plots, skipped, counts };
+  return { outDir, files, tables, stepTimes, plots, skipped, counts, unfinished };
 }
