@@ -474,12 +474,12 @@ if (done.length) {
       'threads run the same convolutions. Both measured after every rep; efficiencies are medians of the reps\' ratios.',
   );
 
-  const lsqRows = [['config', 'workers', 'ours ERM+LSQ/ERM', 'PyTorch ERM+LSQ/ERM']];
+  const lsqRows = [['line', 'workers', 'ours ERM+LSQ/ERM', 'PyTorch ERM+LSQ/ERM']];
   for (const r of done) {
     if (r.line.algo !== 'ERM+LSQ') continue;
     const erm = results.get(r.line.id.replace('.lsq.', '.erm.'));
     if (!erm?.oursMs) continue;
-    lsqRows.push([r.line.id.split('.')[0], String(r.workersUsed), f2(r.oursMs / erm.oursMs), erm.torchMs && r.torchMs ? f2(r.torchMs / erm.torchMs) : '-']);
+    lsqRows.push([r.line.id.replace('.lsq', ''), String(r.workersUsed), f2(r.oursMs / erm.oursMs), erm.torchMs && r.torchMs ? f2(r.torchMs / erm.torchMs) : '-']);
   }
   if (lsqRows.length > 1) {
     console.log('\n== ERM+LSQ / ERM step time ==');

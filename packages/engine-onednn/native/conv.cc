@@ -9,7 +9,7 @@ namespace qtdog {
 using tag = dnnl::memory::format_tag;
 
 // Forward, backward data, backward weights: see layoutFor.
-static const char* const kDefaultLayouts = "nbb";
+static const char* const kDefaultLayouts = "nnn";
 
 static void* at(uint8_t* heap, int64_t offset) { return heap + offset; }
 

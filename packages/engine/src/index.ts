@@ -12,6 +12,7 @@ export { nativeKernels, type NativeKernels } from './native-kernels';
 export { registerGradients } from './gradients';
 export { registerWasmTrainingKernels } from './wasm-conv-kernels';
 export { groupNorm, groupNormWithStats } from './group-norm';
+export { conv2dBiasRelu } from './conv-bias-relu';
 export { adamUpdate, adamUpdateOps, type AdamStep } from './adam-update';
 export { readFloats } from './read-floats';
 export { weightedSum } from './weighted-sum';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ParamSet, Rng, type ActivationSite, type ActivationTransform, type Network, type WeightLayer, type WeightTransform } from '@qtdog/core';
-import { groupNorm } from '@qtdog/engine';
+import { conv2dBiasRelu, groupNorm } from '@qtdog/engine';
 import { uniformFanIn, uniqueModelId } from './init.js';
 import { layerWeight, linearClassifier, siteActivation } from './linear-head.js';
 
@@ -68,8 +68,7 @@ export class MnistCnn implements Network {
       for (const [i, c] of this.convs.entries()) {
         const w = layerWeight(this, this.layers[i]!, training) as tf.Tensor4D;
         const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 1], [1, 1], [0, 0]];
-        h = tf.conv2d(h, w, c.stride, pad);
-        h = tf.relu(tf.add(h, this.params.get(`${c.name}.bias`).variable)) as tf.Tensor4D;
+        h = conv2dBiasRelu(h, w, this.params.get(`${c.name}.bias`).variable, c.stride, pad);
         h = siteActivation(this, this.activationSites[i]!, h, training) as tf.Tensor4D;
         h = groupNorm(
           h,
