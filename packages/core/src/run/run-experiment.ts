@@ -109,6 +109,22 @@ function prepareOutDir(outDir: string, hash: string, overwrite: boolean, log: (m
   return { resume: { state, records } };
 }
 
+/**
+ * The cores this run may use: QTDOG_CORES when set (the local launcher sets each job's share when
+ * jobs run side by side), else all of them. Native kernel threads and `workers: auto` follow it.
+ */
+export function runCores(log: (m: string) => void = () => {}): number {
+  const all = availableParallelism();
+  const env = process.env.QTDOG_CORES?.trim();
+  if (!env) return all;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 1) {
+    log(`QTDOG_CORES='${env}' is not a positive whole number; using all ${all} cores`);
+    return all;
+  }
+  return n;
+}
+
 /** Loads a config, builds the run's container from it, selects the backend and trains. */
 export async function runExperiment(configPath: string, opts: RunOptions): Promise<RunResult> {
   const log = opts.log ?? (() => {});
@@ -117,7 +133,7 @@ export async function runExperiment(configPath: string, opts: RunOptions): Promi
   const { container, registry } = createPluginContainer([...opts.modules, ...extra]);
   const outDir = resolve(opts.outDir ?? loaded.config.output ?? join('runs', configName(configPath)));
   const config = bindRunComponents(container, registry, loaded, outDir, log);
-  const cores = availableParallelism();
+  const cores = runCores(log);
   const backend = await selectBackend(config.train.backend as BackendPreference, log, { nativeThreads: cores });
   const parts = await resolveRunComponents(container, config, loaded.file);
   const hash = configHash(config);

@@ -46,11 +46,16 @@ export class LocalLauncher implements Launcher {
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
     for (const s of signals) process.on(s, onSignal);
     let next = 0;
+    // The cores are shared out among the jobs that run side by side: a job's native kernels
+    // (oneDNN threads) and `workers: auto` use its share (QTDOG_CORES), not the whole machine,
+    // which would oversubscribe it.
+    const side = Math.min(this.parallelism, jobs.length);
+    const cores = String(Math.max(1, Math.floor(availableParallelism() / Math.max(1, side))));
     const worker = async () => {
       while (!stopSignal && next < jobs.length) {
         const job = jobs[next++]!;
         listener.onStart?.(job);
-        const outcome = await runJob(job, running);
+        const outcome = await runJob(job, running, cores);
         if (stopSignal && !outcome.ok) {
           outcome.interrupted = true;
           outcome.signal ??= stopSignal;
@@ -69,7 +74,7 @@ export class LocalLauncher implements Launcher {
 }
 
 /** One child process; its output goes to the job's log. A job only succeeds if it wrote `done`. */
-function runJob(job: LaunchJob, running: Set<ChildProcess>): Promise<JobOutcome> {
+function runJob(job: LaunchJob, running: Set<ChildProcess>, cores: string): Promise<JobOutcome> {
   const started = Date.now();
   mkdirSync(dirname(job.logFile), { recursive: true });
   const fd = openSync(job.logFile, 'w');
@@ -85,7 +90,7 @@ function runJob(job: LaunchJob, running: Set<ChildProcess>): Promise<JobOutcome>
       resolve({ job, ok: exitCode === 0 && existsSync(job.doneFile), exitCode, signal, seconds: (Date.now() - started) / 1000 });
     };
     try {
-      child = spawn(job.command, job.args, { cwd: job.cwd, stdio: ['ignore', fd, fd], env: process.env });
+      child = spawn(job.command, job.args, { cwd: job.cwd, stdio: ['ignore', fd, fd], env: { ...process.env, QTDOG_CORES: process.env.QTDOG_CORES ?? cores } });
     } catch {
       finish(null, null);
       return;
