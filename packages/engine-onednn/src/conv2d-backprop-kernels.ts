@@ -9,12 +9,9 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { OneDnnAddon } from './native-addon';
 import { conv2DInfo, convGeometry, unsupportedConv } from './conv-geometry';
-import { allocFloat32, heapOf, offsetOf } from './wasm-heap';
+import { heapOf, offsetOf } from './wasm-heap';
+import { intoNewOutput } from './native-call';
 import { installKernel } from './kernel-slot';
-
-function unimplemented(err: unknown): boolean {
-  return String(err).includes('oneDNN unimplemented');
-}
 
 export function installConv2DBackpropKernels(addon: OneDnnAddon): void {
   installKernel<{ dy: TensorInfo; filter: TensorInfo }, Conv2DBackpropInputAttrs>(Conv2DBackpropInput, (args, fallback) => {
@@ -23,15 +20,7 @@ export function installConv2DBackpropKernels(addon: OneDnnAddon): void {
     const why = unsupportedConv(info, [dy.dtype, filter.dtype]);
     if (why) return fallback(why);
     const b = args.backend;
-    const dx = allocFloat32(b, info.inShape);
-    try {
-      addon.conv2dBackwardData(heapOf(b), convGeometry(info), offsetOf(b, dy), offsetOf(b, filter), offsetOf(b, dx));
-    } catch (err) {
-      b.disposeData(dx.dataId);
-      if (unimplemented(err)) return fallback('unimplemented by oneDNN');
-      throw err;
-    }
-    return dx;
+    return intoNewOutput(b, info.inShape, (dx) => addon.conv2dBackwardData(heapOf(b), convGeometry(info), offsetOf(b, dy), offsetOf(b, filter), offsetOf(b, dx)), fallback);
   });
 
   installKernel<{ x: TensorInfo; dy: TensorInfo }, Conv2DBackpropFilterAttrs>(Conv2DBackpropFilter, (args, fallback) => {
@@ -40,14 +29,6 @@ export function installConv2DBackpropKernels(addon: OneDnnAddon): void {
     const why = unsupportedConv(info, [x.dtype, dy.dtype]);
     if (why) return fallback(why);
     const b = args.backend;
-    const dw = allocFloat32(b, info.filterShape);
-    try {
-      addon.conv2dBackwardWeights(heapOf(b), convGeometry(info), offsetOf(b, x), offsetOf(b, dy), offsetOf(b, dw), -1);
-    } catch (err) {
-      b.disposeData(dw.dataId);
-      if (unimplemented(err)) return fallback('unimplemented by oneDNN');
-      throw err;
-    }
-    return dw;
+    return intoNewOutput(b, info.filterShape, (dw) => addon.conv2dBackwardWeights(heapOf(b), convGeometry(info), offsetOf(b, x), offsetOf(b, dy), offsetOf(b, dw), -1), fallback);
   });
 }

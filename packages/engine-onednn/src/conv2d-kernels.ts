@@ -2,7 +2,8 @@
 import { Conv2D, FusedConv2D, type Conv2DAttrs, type FusedConv2DAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { OneDnnAddon } from './native-addon';
 import { conv2DInfo, convGeometry, unsupportedConv } from './conv-geometry';
-import { allocFloat32, heapOf, offsetOf } from './wasm-heap';
+import { heapOf, offsetOf } from './wasm-heap';
+import { intoNewOutput } from './native-call';
 import { installKernel, type KernelArgs } from './kernel-slot';
 
 type ConvInputs = { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
@@ -17,16 +18,13 @@ export function installConv2DKernels(addon: OneDnnAddon): void {
     const info = conv2DInfo(x.shape, filter.shape, args.attrs);
     const why = unsupportedConv(info, [x.dtype, filter.dtype, ...(bias ? [bias.dtype] : [])]);
     if (why) return fallback(why);
-    const y = allocFloat32(args.backend, info.outShape);
     const b = args.backend;
-    try {
-      addon.conv2d(heapOf(b), convGeometry(info), offsetOf(b, x), offsetOf(b, filter), bias ? offsetOf(b, bias) : -1, offsetOf(b, y), relu);
-    } catch (err) {
-      b.disposeData(y.dataId);
-      if (String(err).includes('oneDNN unimplemented')) return fallback('unimplemented by oneDNN');
-      throw err;
-    }
-    return y;
+    return intoNewOutput(
+      b,
+      info.outShape,
+      (y) => addon.conv2d(heapOf(b), convGeometry(info), offsetOf(b, x), offsetOf(b, filter), bias ? offsetOf(b, bias) : -1, offsetOf(b, y), relu),
+      fallback,
+    );
   };
 
   installKernel<ConvInputs, Conv2DAttrs>(Conv2D, (args, fallback) => run(args, undefined, false, fallback));

@@ -9,7 +9,6 @@ export interface KernelArgs<I, A> {
   backend: BackendWasm;
   attrs: A;
 }
-export type Fallback = () => TensorInfo;
 export type OneDnnKernel<I, A> = (args: KernelArgs<I, A>, fallback: (reason: string) => TensorInfo) => TensorInfo;
 
 const replaced = new Map<string, { ours: KernelConfig; previous?: KernelConfig }>();

@@ -2,7 +2,8 @@
 // or one side's must all be 1 (broadcast); anything else stays on wasm.
 import { BatchMatMul, _FusedMatMul, type BatchMatMulAttrs, type _FusedMatMulAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { OneDnnAddon } from './native-addon';
-import { allocFloat32, heapOf, offsetOf } from './wasm-heap';
+import { heapOf, offsetOf } from './wasm-heap';
+import { intoNewOutput } from './native-call';
 import { installKernel, type KernelArgs } from './kernel-slot';
 
 type MatMulInputs = { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
@@ -48,15 +49,7 @@ export function installMatMulKernels(addon: OneDnnAddon): void {
     const p = plan(a, b, args.attrs.transposeA, args.attrs.transposeB);
     if (typeof p === 'string') return fallback(p);
     const be = args.backend;
-    const c = allocFloat32(be, p.outShape);
-    try {
-      addon.matMul(heapOf(be), p.geometry, offsetOf(be, a), offsetOf(be, b), bias ? offsetOf(be, bias) : -1, offsetOf(be, c), relu);
-    } catch (err) {
-      be.disposeData(c.dataId);
-      if (String(err).includes('oneDNN unimplemented')) return fallback('unimplemented by oneDNN');
-      throw err;
-    }
-    return c;
+    return intoNewOutput(be, p.outShape, (c) => addon.matMul(heapOf(be), p.geometry, offsetOf(be, a), offsetOf(be, b), bias ? offsetOf(be, bias) : -1, offsetOf(be, c), relu), fallback);
   };
 
   installKernel<MatMulInputs, BatchMatMulAttrs>(BatchMatMul, (args, fallback) => run(args, undefined, false, fallback));

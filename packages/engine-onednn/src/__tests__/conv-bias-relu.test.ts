@@ -4,18 +4,9 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dBiasRelu, engineDescription, selectBackend } from '@qtdog/engine';
 import { oneDnnAvailable } from '../index';
+import { rand, relErr } from './test-values';
 
 const available = oneDnnAvailable();
-
-function rand(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
 function block(): Float32Array[] {
   return tf.tidy(() => {
@@ -38,11 +29,6 @@ describe.skipIf(!available.enabled)('conv2dBiasRelu', () => {
     await selectBackend('wasm');
     expect(engineDescription()).toBe('wasm');
     const plain = block();
-    fused.forEach((a, i) => {
-      const ref = plain[i]!;
-      const scale = Math.max(...ref.map(Math.abs));
-      const err = Math.max(...a.map((v, j) => Math.abs(v - ref[j]!)));
-      expect(err / scale, `output ${i}`).toBeLessThan(1e-5);
-    });
+    fused.forEach((a, i) => expect(relErr(a, plain[i]!), `output ${i}`).toBeLessThan(1e-5));
   });
 });

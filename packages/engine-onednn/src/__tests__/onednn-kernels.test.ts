@@ -4,7 +4,7 @@
 //
 // Skipped, with the reason, where the addon is not built (no oneDNN). CI installs oneDNN and sets
 // QTDOG_REQUIRE_ONEDNN=1, so there a missing addon fails instead of skipping.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -12,35 +12,13 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { registerWasmTrainingKernels } from '@qtdog/engine';
 import { fallbackCounts, oneDnnAvailable, registerOneDnnKernels, unregisterOneDnnKernels } from '../index';
 import { CONV_CASES, type ConvCase } from './conv-shapes';
+import { rand, relErr } from './test-values';
 
 const available = oneDnnAvailable();
 if (!available.enabled && process.env.QTDOG_REQUIRE_ONEDNN === '1') {
   throw new Error(`QTDOG_REQUIRE_ONEDNN=1 but the oneDNN addon is off: ${available.reason}`);
 }
 if (!available.enabled) console.warn(`oneDNN kernel tests skipped: ${available.reason}`);
-
-/** Deterministic pseudo-random data, so every backend sees identical inputs. */
-function rand(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
-
-/** max |a - b| / max |b|. */
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let err = 0;
-  let scale = 1e-30;
-  for (let i = 0; i < a.length; i++) {
-    err = Math.max(err, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return err / scale;
-}
 
 type Fused = { bias: boolean; relu: boolean } | undefined;
 
@@ -77,6 +55,9 @@ describe.skipIf(!available.enabled)('oneDNN kernels on the wasm backend', () => 
     await tf.setBackend('wasm');
   });
   afterAll(() => unregisterOneDnnKernels());
+  // The cpu reference computes synchronously for seconds: let vitest's worker answer its runner
+  // between tests (a blocked event loop times out its RPC on a busy machine).
+  afterEach(() => new Promise((resolve) => setTimeout(resolve, 0)));
 
   for (const c of CONV_CASES) {
     it(`Conv2D and both gradients: ${c.name} (batch ${c.b}, ${c.h}x${c.w}x${c.ci} -> ${c.co}, ${c.k}x${c.k}/${c.s}, pad ${JSON.stringify(c.pad)})`, async () => {
