@@ -4,7 +4,7 @@ import { listCommand } from './commands/list.js';
 import { runCommand } from './commands/run.js';
 import { registerSweepCommand } from './commands/sweep.js';
 import { registerReportCommand } from './commands/report.js';
-import { exportCommand } from './commands/export.js';
+import { exportCommand, type ExportCommandOptions } from './commands/export.js';
 import { ensembleCommand } from './commands/ensemble.js';
 
 /** Builds the `qtdog` command. */
@@ -28,14 +28,19 @@ export function buildProgram(): Command {
     .action(async (opts: { json?: boolean; plugins?: string[] }) => listCommand(opts));
   program
     .command('export')
-    .description("write a run's checkpoint with quantized weights bit-packed (docs/export.md), or as a TensorFlow.js layers model")
+    .description("write a run's checkpoint: bit-packed qtdog format, a TensorFlow.js layers model, an ONNX model or a web page (docs/export.md)")
     .argument('<run-dir>', 'run folder (with config.json and checkpoints/)')
     .option('--checkpoint <which>', 'best (training-domain validation) or last', 'best')
-    .option('-o, --out <dir>', 'output folder (default: <run-dir>/export-<checkpoint>[-tfjs|-float32])')
-    .option('--format <format>', 'qtdog (k-bit packed) or tfjs (layers model, dequantized float32)', 'qtdog')
-    .option('--float32', 'qtdog format with every weight as float32 (for size comparisons)')
-    .option('--base-dir <dir>', "folder of the run's config file, for its relative plugins: paths (default: current folder)")
-    .action(async (runDir: string, opts: { checkpoint?: string; out?: string; format?: string; float32?: boolean; baseDir?: string }) => exportCommand(runDir, opts));
+    .option('-o, --out <path>', 'output folder, or .onnx file (default: <run-dir>/export-<checkpoint>[-tfjs|-float32][.onnx])')
+    .option('--format <format>', 'qtdog (k-bit packed), tfjs (layers model, float32), onnx (weight-only integer codes; see --int8)', 'qtdog')
+    .option('--float32', 'every weight as float32 (qtdog, onnx; for size comparisons)')
+    .option('--int8', 'onnx: full integer QDQ model (int8 weights, uint8 activations), run by ONNX Runtime as QLinearConv')
+    .option('--calibrate <batches>', '--int8: training-domain batches (64 examples) that set activation scales the run did not train (default 8)')
+    .option('--calibration <method>', '--int8: percentile (default) or minmax')
+    .option('--percentile <p>', '--calibration percentile: the range covers this percentile of each side (default 99.99)')
+    .option('--allow-unfinished', "export a run that has not finished (no 'done' file): its current checkpoint")
+    .option('--base-dir <dir>', "folder of the run's config file, for its relative plugins: paths (default: the folder recorded in the run's source.json, else the current folder)")
+    .action(async (runDir: string, opts: ExportCommandOptions) => exportCommand(runDir, opts));
   program
     .command('ensemble')
     .description("EoQ: average the runs' logits; accuracy of each member and of the ensemble on the whole test environments")
@@ -43,7 +48,7 @@ export function buildProgram(): Command {
     .option('--checkpoint <which>', 'best (training-domain validation) or last', 'best')
     .option('--all-envs', 'also evaluate the training environments (whole)')
     .option('--json', 'print as JSON')
-    .option('--base-dir <dir>', "folder of the runs' config file, for relative plugins: paths (default: current folder)")
+    .option('--base-dir <dir>', "folder of the runs' config file, for relative plugins: paths (default: the folder each run recorded in its source.json, else the current folder)")
     .action(async (runDirs: string[], opts: { checkpoint?: string; json?: boolean; baseDir?: string; allEnvs?: boolean }) => ensembleCommand(runDirs, opts));
   registerSweepCommand(program);
   registerReportCommand(program);
