@@ -6,6 +6,8 @@ import { registerSweepCommand } from './commands/sweep.js';
 import { registerReportCommand } from './commands/report.js';
 import { exportCommand, type ExportCommandOptions } from './commands/export.js';
 import { ensembleCommand } from './commands/ensemble.js';
+import { predictCommand } from './commands/predict.js';
+import { evaluateCommand } from './commands/evaluate.js';
 
 /** Builds the `qtdog` command. */
 export function buildProgram(): Command {
@@ -50,6 +52,21 @@ export function buildProgram(): Command {
     .option('--json', 'print as JSON')
     .option('--base-dir <dir>', "folder of the runs' config file, for relative plugins: paths (default: the folder each run recorded in its source.json, else the current folder)")
     .action(async (runDirs: string[], opts: { checkpoint?: string; json?: boolean; baseDir?: string; allEnvs?: boolean }) => ensembleCommand(runDirs, opts));
+  program
+    .command('predict')
+    .description('classify image files with an exported ONNX model (its own preprocessing and class names)')
+    .argument('<model>', 'a .onnx file written by qtdog export --format onnx')
+    .argument('<images...>', 'image files (PNG, JPEG, WebP, ...)')
+    .option('--json', 'print as JSON (with every class probability)')
+    .option('--threads <n>', "ONNX Runtime's threads")
+    .action(async (model: string, images: string[], opts: { json?: boolean; threads?: string }) => predictCommand(model, images, opts));
+  program
+    .command('evaluate')
+    .description("an exported ONNX model's accuracy on a config's dataset (every environment, in and out splits as in training)")
+    .argument('<model>', 'a .onnx file written by qtdog export --format onnx')
+    .argument('<config>', "a run config (its dataset: section; the run's own config.json works)")
+    .option('--json', 'print as JSON')
+    .action(async (model: string, config: string, opts: { json?: boolean }) => evaluateCommand(model, config, opts));
   registerSweepCommand(program);
   registerReportCommand(program);
   return program;

@@ -15,3 +15,4 @@ export * from './runtime/index.js';
 export * from './deploy-module.js';
 export * from './export/run-completion.js';
 export * from './export/export-onnx-run.js';
+export * from './export/onnx-evaluation.js';
