@@ -87,16 +87,20 @@ export class LayerWriter {
   }
 
   /** The weight as a float tensor name: an initializer, or DequantizeLinear of stored codes. Also returns its per-channel scales when quantized. */
-  private convWeight(layer: string, name: string): { w: string; scales?: Float32Array } {
+  private convWeight(layer: string, name: string, fold?: Float32Array): { w: string; scales?: Float32Array } {
     const t = this.tensor(name);
     const q = this.convCodes(name, t);
     if (!q) {
       const values = 'values' in t ? t.values : dequantize(t);
       const [kh, kw, ci, co] = t.shape as [number, number, number, number];
       this.layers.push({ layer, bits: 'float32', storage: 'float32', source: 'float' });
-      return { w: this.g.float(name, [co, ci, kh, kw], hwioToOihw(values, t.shape)) };
+      const oihw = hwioToOihw(values, t.shape);
+      if (fold) for (let i = 0; i < oihw.length; i++) oihw[i]! *= fold[Math.floor(i / (ci * kh * kw))]!;
+      return { w: this.g.float(name, [co, ci, kh, kw], oihw) };
     }
-    const { codes, source } = q;
+    const { source } = q;
+    // A folded BatchNorm scales each output channel: the codes stay, the scales take the factor.
+    const codes = fold ? { ...q.codes, scales: Float32Array.from(fold, (a, c) => a * q.codes.scales[q.codes.scales.length > 1 ? c : 0]!) } : q.codes;
     // int4 storage only for weight-only models: ONNX Runtime fuses QLinearConv for 8-bit weights alone.
     const int4 = this.opts.weights === 'weight-only' && codes.bits <= 4;
     const storage = int4 ? 'int4' : 'int8';
@@ -117,8 +121,8 @@ export class LayerWriter {
    * `bias` given directly). In QDQ mode with a quantized input the bias is int32 at scale
    * input scale x weight scale, the form ONNX Runtime's QLinearConv fusion requires.
    */
-  conv(x: string, layer: string, weight: string, o: { stride: number; pad: number; bias?: Float32Array; dilation?: number }): string {
-    const { w, scales } = this.convWeight(layer, weight);
+  conv(x: string, layer: string, weight: string, o: { stride: number; pad: number; bias?: Float32Array; dilation?: number; fold?: Float32Array }): string {
+    const { w, scales } = this.convWeight(layer, weight, o.fold);
     const [kh, kw] = this.tensor(weight).shape as [number, number];
     const inputs = [x, w];
     const sx = this.activationScale.get(x);
@@ -140,6 +144,28 @@ export class LayerWriter {
       pads: { ints: [o.pad, o.pad, o.pad, o.pad] },
       dilations: { ints: [o.dilation ?? 1, o.dilation ?? 1] },
     });
+  }
+
+  /**
+   * A conv followed by an eval-mode BatchNorm, folded into one conv: per output channel
+   * a = gamma / sqrt(runningVar + eps) scales the weight, and beta - runningMean * a is the bias.
+   */
+  convBatchNorm(x: string, layer: string, bn: string, o: { stride: number; pad: number }, eps = 1e-5): string {
+    const gamma = this.floats(`${bn}.gamma`);
+    const beta = this.floats(`${bn}.beta`);
+    const mean = this.floats(`${bn}.runningMean`);
+    const variance = this.floats(`${bn}.runningVar`);
+    const fold = Float32Array.from(gamma, (g, c) => g / Math.sqrt(variance[c]! + eps));
+    const bias = Float32Array.from(beta, (b, c) => b - mean[c]! * fold[c]!);
+    return this.conv(x, layer, `${layer}.weight`, { ...o, bias, fold });
+  }
+
+  maxPool(x: string, stem: string, k: number, stride: number, pad: number): string {
+    return this.g.node('MaxPool', [x], stem, { kernel_shape: { ints: [k, k] }, strides: { ints: [stride, stride] }, pads: { ints: [pad, pad, pad, pad] } });
+  }
+
+  add(a: string, b: string, stem: string): string {
+    return this.g.node('Add', [a, b], stem);
   }
 
   relu(x: string, stem: string): string {
