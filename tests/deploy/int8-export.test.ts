@@ -59,9 +59,9 @@ describe('ONNX --int8 on a small real RotatedMNIST QT-DoG run', () => {
       JSON.stringify({
         dataset: { type: 'RotatedMNIST', angles: [0, 30, 60], testEnvs: [1], limit: 3000 },
         network: { type: 'MNIST_CNN' },
-        algorithm: { type: 'ERM', lr: 0.003, batchSize: 16 },
-        quantizer: { type: 'LSQ', bits: 7, perChannel: true, startStep: 30 },
-        train: { steps: 61, checkpointFreq: 30, backend: 'wasm', evalBatchSize: 256 },
+        algorithm: { type: 'ERM', lr: 0.001, batchSize: 32 },
+        quantizer: { type: 'LSQ', bits: 7, perChannel: true, startStep: 60 },
+        train: { steps: 121, checkpointFreq: 60, backend: 'wasm', evalBatchSize: 256 },
       }),
     );
     const r = await runExperiment(config, { modules, outDir: tempDir() });

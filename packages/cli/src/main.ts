@@ -5,9 +5,10 @@ import { runCommand } from './commands/run.js';
 import { registerSweepCommand } from './commands/sweep.js';
 import { registerReportCommand } from './commands/report.js';
 import { exportCommand, type ExportCommandOptions } from './commands/export.js';
-import { ensembleCommand } from './commands/ensemble.js';
+import { ensembleCommand, type EnsembleCommandOptions } from './commands/ensemble.js';
 import { predictCommand } from './commands/predict.js';
 import { evaluateCommand } from './commands/evaluate.js';
+import { serveCommand } from './commands/serve.js';
 
 /** Builds the `qtdog` command. */
 export function buildProgram(): Command {
@@ -34,9 +35,9 @@ export function buildProgram(): Command {
     .argument('<run-dir>', 'run folder (with config.json and checkpoints/)')
     .option('--checkpoint <which>', 'best (training-domain validation) or last', 'best')
     .option('-o, --out <path>', 'output folder, or .onnx file (default: <run-dir>/export-<checkpoint>[-tfjs|-float32][.onnx])')
-    .option('--format <format>', 'qtdog (k-bit packed), tfjs (layers model, float32), onnx (weight-only integer codes; see --int8)', 'qtdog')
+    .option('--format <format>', 'qtdog (k-bit packed), tfjs (layers model, float32), onnx (weight-only integer codes; see --int8), web (a static page with the onnx model)', 'qtdog')
     .option('--float32', 'every weight as float32 (qtdog, onnx; for size comparisons)')
-    .option('--int8', 'onnx: full integer QDQ model (int8 weights, uint8 activations), run by ONNX Runtime as QLinearConv')
+    .option('--int8', 'onnx, web: full integer QDQ model (int8 weights, uint8 activations), run by ONNX Runtime as QLinearConv')
     .option('--calibrate <batches>', '--int8: training-domain batches (64 examples) that set activation scales the run did not train (default 8)')
     .option('--calibration <method>', '--int8: percentile (default) or minmax')
     .option('--percentile <p>', '--calibration percentile: the range covers this percentile of each side (default 99.99)')
@@ -51,7 +52,10 @@ export function buildProgram(): Command {
     .option('--all-envs', 'also evaluate the training environments (whole)')
     .option('--json', 'print as JSON')
     .option('--base-dir <dir>', "folder of the runs' config file, for relative plugins: paths (default: the folder each run recorded in its source.json, else the current folder)")
-    .action(async (runDirs: string[], opts: { checkpoint?: string; json?: boolean; baseDir?: string; allEnvs?: boolean }) => ensembleCommand(runDirs, opts));
+    .option('--export <format>', "also write the ensemble as one model: onnx (one graph, the mean of the members' logits)")
+    .option('-o, --out <file>', '--export onnx: the .onnx file (default: ensemble.onnx)')
+    .option('--float32', '--export onnx: float32 weights instead of the integer codes')
+    .action(async (runDirs: string[], opts: EnsembleCommandOptions) => ensembleCommand(runDirs, opts));
   program
     .command('predict')
     .description('classify image files with an exported ONNX model (its own preprocessing and class names)')
@@ -67,6 +71,13 @@ export function buildProgram(): Command {
     .argument('<config>', "a run config (its dataset: section; the run's own config.json works)")
     .option('--json', 'print as JSON')
     .action(async (model: string, config: string, opts: { json?: boolean }) => evaluateCommand(model, config, opts));
+  program
+    .command('serve')
+    .description('serve a folder written by qtdog export --format web, with the COOP/COEP headers wasm threads need')
+    .argument('<dir>', 'the web export folder')
+    .option('--port <n>', 'port (default 8080; 0 picks a free one)')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .action(async (dir: string, opts: { port?: string; host?: string }) => serveCommand(dir, opts));
   registerSweepCommand(program);
   registerReportCommand(program);
   return program;

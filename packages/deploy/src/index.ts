@@ -16,3 +16,8 @@ export * from './deploy-module.js';
 export * from './export/run-completion.js';
 export * from './export/export-onnx-run.js';
 export * from './export/onnx-evaluation.js';
+export * from './export/ensemble-onnx.js';
+export * from './web/package-files.js';
+export * from './web/web-folder.js';
+export * from './web/static-server.js';
+export * from './web/export-web-run.js';

@@ -1,5 +1,5 @@
 import { ConfigError } from '@qtdog/core';
-import { exportOnnxRun, type CalibrationMethod, type WeightMode } from '@qtdog/deploy';
+import { exportOnnxRun, exportWebRun, type CalibrationMethod, type WeightMode } from '@qtdog/deploy';
 import type { CheckpointName } from '@qtdog/quantizers';
 import { builtinModules } from '../builtin-modules.js';
 import type { ExportCommandOptions } from './export.js';
@@ -27,7 +27,14 @@ export function onnxExportMode(opts: ExportCommandOptions): { weights: WeightMod
 /** `qtdog export --format onnx`: one .onnx file with its metadata; prints its size against float32. */
 export async function exportOnnxCommand(runDir: string, checkpoint: CheckpointName, format: 'onnx' | 'web', opts: ExportCommandOptions, log: (m: string) => void): Promise<void> {
   const mode = onnxExportMode(opts);
-  if (format === 'web') throw new ConfigError('--format web is not available yet');
+  if (format === 'web') {
+    const w = await exportWebRun(runDir, { modules: builtinModules(), checkpoint, baseDir: opts.baseDir, out: opts.out, log, ...mode });
+    const lines = [`Exported the '${checkpoint}' checkpoint (step ${w.step}) of ${runDir} as a web page (${mode.weights}) to ${w.dir}`];
+    for (const f of w.files) lines.push(`  ${f.file}  ${f.bytes} bytes`);
+    lines.push(`Serve it with: qtdog serve ${w.dir}   (COOP/COEP headers, so ONNX Runtime Web can use threads)`, '');
+    process.stdout.write(lines.join('\n'));
+    return;
+  }
   const r = await exportOnnxRun(runDir, { modules: builtinModules(), checkpoint, baseDir: opts.baseDir, out: opts.out, log, ...mode });
   const layers = r.metadata.layers.map((l) => `${l.layer} ${l.bits === 'float32' ? 'float32' : `${l.bits}-bit as ${l.storage}`}`).join(', ');
   process.stdout.write(

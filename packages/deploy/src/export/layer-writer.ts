@@ -32,7 +32,6 @@ export interface LayerWriterOptions {
  * and, in QDQ mode, the scale of every dequantized activation (a conv's int32 bias needs it).
  */
 export class LayerWriter {
-  readonly g = new OnnxGraph();
   readonly layers: LayerRecord[] = [];
   /** Points whose tensors the `probe` policy added as outputs: point -> output name. */
   readonly probes = new Map<string, string>();
@@ -41,6 +40,8 @@ export class LayerWriter {
   constructor(
     private readonly tensors: ReadonlyMap<string, ExportTensor>,
     private readonly opts: LayerWriterOptions,
+    /** The graph to write into (an ensemble shares one across its members). */
+    readonly g = new OnnxGraph(),
   ) {}
 
   tensor(name: string): ExportTensor {

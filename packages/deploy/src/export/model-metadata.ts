@@ -15,10 +15,12 @@ export interface ModelMetadata {
   quantization: { weights: string; activations: string };
   layers: LayerRecord[];
   source: { run: string; checkpoint: string; step: number; finished: boolean; trainDomainValAcc: number | null; algorithm: string; quantizer: unknown };
+  /** An ensemble's members (its logits are their mean); `source` is the first member. */
+  ensemble?: Array<ModelMetadata['source']>;
 }
 
 /** metadata_props keys, one JSON value each, so a reader can pick what it needs. */
-const KEYS: Array<keyof ModelMetadata> = ['format', 'classNames', 'input', 'preprocessing', 'domains', 'quantization', 'layers', 'source'];
+const KEYS: Array<keyof ModelMetadata> = ['format', 'classNames', 'input', 'preprocessing', 'domains', 'quantization', 'layers', 'source', 'ensemble'];
 
 export function modelMetadata(run: RestoredRun, layers: LayerRecord[], quantization: ModelMetadata['quantization'], finished: boolean): ModelMetadata {
   const [h, w, c] = run.dataset.inputShape;
@@ -47,11 +49,11 @@ export function modelMetadata(run: RestoredRun, layers: LayerRecord[], quantizat
 
 /** As metadata_props: `qtdog.<key>` -> JSON. */
 export function metadataProps(m: ModelMetadata): Record<string, string> {
-  return Object.fromEntries(KEYS.map((k) => [`qtdog.${k}`, JSON.stringify(m[k])]));
+  return Object.fromEntries(KEYS.filter((k) => m[k] !== undefined).map((k) => [`qtdog.${k}`, JSON.stringify(m[k])]));
 }
 
 /** Back from metadata_props; undefined when the model was not written by qtdog. */
 export function parseMetadataProps(props: Record<string, string>): ModelMetadata | undefined {
   if (!props['qtdog.format']) return undefined;
-  return Object.fromEntries(KEYS.map((k) => [k, props[`qtdog.${k}`] === undefined ? undefined : JSON.parse(props[`qtdog.${k}`]!)])) as unknown as ModelMetadata;
+  return Object.fromEntries(KEYS.filter((k) => props[`qtdog.${k}`] !== undefined).map((k) => [k, JSON.parse(props[`qtdog.${k}`]!)])) as unknown as ModelMetadata;
 }

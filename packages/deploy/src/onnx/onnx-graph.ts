@@ -36,9 +36,12 @@ export class OnnxGraph {
   readonly inputs: OnnxValueInfo[] = [];
   readonly outputs: OnnxValueInfo[] = [];
   private readonly used = new Set<string>();
+  /** Prefix of every name made from now on (an ensemble writes each member under `member<i>/`). */
+  scope = '';
 
-  /** `stem`, or `stem_2`, `stem_3`... if taken. */
+  /** `stem`, or `stem_2`, `stem_3`... if taken (within the current scope). */
   uniqueName(stem: string): string {
+    stem = `${this.scope}${stem}`;
     let name = stem;
     for (let i = 2; this.used.has(name); i++) name = `${stem}_${i}`;
     this.used.add(name);
@@ -46,7 +49,8 @@ export class OnnxGraph {
   }
 
   input(name: string, dataType: OnnxDataType, shape: Array<number | string>): string {
-    this.inputs.push({ name: this.uniqueName(name), dataType, shape });
+    this.used.add(name);
+    this.inputs.push({ name, dataType, shape });
     return name;
   }
 
