@@ -80,6 +80,26 @@ describe('qtdog export --format onnx, predict, evaluate (built CLI)', () => {
     }
   });
 
+  it('export --help states the --base-dir default the code uses (the folder recorded in source.json)', () => {
+    const h = qtdog(['export', '--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout.replace(/\s+/g, ' ')).toContain("(default: the folder recorded in the run's source.json, else the current folder)");
+  });
+
+  it('ensemble --export onnx writes one model that qtdog predict reads', async () => {
+    const file = join(dir, 'ensemble.onnx');
+    const e = qtdog(['ensemble', runDir, runDir, '--checkpoint', 'last', '--export', 'onnx', '--out', file]);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stderr).toContain(`Exported the ensemble of 2 as one ONNX graph (weight-only, mean of the members' logits) to ${file}`);
+    const img = join(dir, 'ens.png');
+    await sharp(new Uint8Array(64).fill(200), { raw: { width: 8, height: 8, channels: 1 } }).png().toFile(img);
+    const p = qtdog(['predict', file, img, '--json']);
+    expect(p.code, p.stderr).toBe(0);
+    const single = qtdog(['predict', model, img, '--json']);
+    // Two copies of one member average to that member.
+    expect(JSON.parse(p.stdout)[0].probability).toBeCloseTo(JSON.parse(single.stdout)[0].probability, 5);
+  });
+
   it('prints one clear line for a corrupt model, a wrong image size and a file that is not an image', async () => {
     const corrupt = join(dir, 'corrupt.onnx');
     writeFileSync(corrupt, readFileSync(model).subarray(0, 5000));
