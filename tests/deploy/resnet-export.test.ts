@@ -20,7 +20,7 @@ function randomizeBatchNorms(net: ResNet, rng: Rng): void {
 }
 
 async function onnxVsTfjs(net: ResNet, quantizer: LsqQuantizer | undefined, weights: 'float32' | 'weight-only'): Promise<{ diff: number; scale: number; bytes: Uint8Array }> {
-  const spec = { network: { type: 'ResNet18', options: {} }, inputShape: SHAPE, numClasses: 5, tensors: modelExportTensors(net, quantizer, weights === 'float32') };
+  const spec = { network: { type: net.name, options: {} }, inputShape: SHAPE, numClasses: 5, tensors: modelExportTensors(net, quantizer, weights === 'float32') };
   const w = buildModelGraph(spec, weights, { kind: 'float' });
   const bytes = encodeOnnxModel(w.g, { graphName: 'resnet18', producerVersion: 'test', metadata: {} });
   const n = 3;
@@ -33,13 +33,13 @@ async function onnxVsTfjs(net: ResNet, quantizer: LsqQuantizer | undefined, weig
   return { diff: got.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i]!)), 0), scale: expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0), bytes };
 }
 
-describe('ResNet-18 as ONNX, BatchNorm folded', () => {
+describe('ResNet-18 and ResNet-50 as ONNX, BatchNorm folded', () => {
   beforeAll(async () => {
     await selectBackend('wasm');
   });
 
-  it('float: ONNX Runtime logits equal the evaluation; no BatchNormalization node is left', async () => {
-    const net = new ResNet(SHAPE, 5, 0, { depth: 18, freezeBN: false, dropout: 0 });
+  it.each([18, 50] as const)('float ResNet-%i: ONNX Runtime logits equal the evaluation; no BatchNormalization node is left', async (depth) => {
+    const net = new ResNet(SHAPE, 5, 0, { depth, freezeBN: false, dropout: 0 });
     randomizeBatchNorms(net, new Rng(1));
     const { diff, scale, bytes } = await onnxVsTfjs(net, undefined, 'float32');
     expect(scale).toBeGreaterThan(0.01);
