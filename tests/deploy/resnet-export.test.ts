@@ -5,7 +5,11 @@ import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@qtdog/core';
 import { selectBackend } from '@qtdog/engine';
-import { ResNet } from '@qtdog/networks';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileSystemIOHandler, ResNet, TfjsBackbone } from '@qtdog/networks';
 import { buildModelGraph, decodeOnnxModel, encodeOnnxModel, networkGraphWriter, nhwcToNchw } from '@qtdog/deploy';
 import { LsqOptions, LsqQuantizer, modelExportTensors } from '@qtdog/quantizers';
 
@@ -62,7 +66,23 @@ describe('ResNet-18 and ResNet-50 as ONNX, BatchNorm folded', () => {
     net.dispose();
   });
 
-  it('names the networks it can write when asked for TfjsBackbone', () => {
-    expect(() => networkGraphWriter('TfjsBackbone')).toThrow(/'TfjsBackbone'.*no ONNX writer yet.*MNIST_CNN, ResNet18 or ResNet50/);
+  it('refuses TfjsBackbone naming the first layer it would have to translate', () => {
+    const backbone = { featurizerLayers: [{ name: 'input_1', className: 'InputLayer' }, { name: 'block1_conv1', className: 'Conv2D' }] };
+    expect(() => networkGraphWriter('TfjsBackbone', backbone)).toThrow(
+      "export --format onnx: network 'TfjsBackbone' is not supported yet: its layer 'block1_conv1' (Conv2D) has no ONNX translation (no TfjsBackbone layer is translated); export MNIST_CNN, ResNet18 or ResNet50 runs, or use the qtdog / tfjs formats",
+    );
+    expect(() => networkGraphWriter('LeNet')).toThrow("no ONNX graph for network 'LeNet' (known: MNIST_CNN, ResNet18, ResNet50)");
+  });
+
+  it('a real TfjsBackbone lists its layers, so the error names its first conv', async () => {
+    const input = tfl.input({ shape: [8, 8, 3] });
+    const h = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'conv_a' }).apply(input) as tfl.SymbolicTensor;
+    const dir = mkdtempSync(join(tmpdir(), 'qtdog-backbone-'));
+    const model = tfl.model({ inputs: input, outputs: h });
+    await model.save(fileSystemIOHandler(dir));
+    model.dispose();
+    const net = await TfjsBackbone.load([8, 8, 3], 2, 0, { model: dir, freezeBN: true, dropout: 0 });
+    expect(() => networkGraphWriter('TfjsBackbone', net)).toThrow("its layer 'conv_a' (Conv2D) has no ONNX translation");
+    net.dispose();
   });
 });

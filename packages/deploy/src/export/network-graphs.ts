@@ -13,10 +13,17 @@ export const NETWORK_GRAPHS: Record<string, NetworkGraphWriter> = {
   ResNet50: writeResNet(50),
 };
 
-export function networkGraphWriter(type: string): NetworkGraphWriter {
+/**
+ * The writer for a network type. TfjsBackbone's TF.js layers are not translated to ONNX yet: the
+ * error names the first layer that would need it (pass the network to get its name).
+ */
+export function networkGraphWriter(type: string, network?: object): NetworkGraphWriter {
   if (type === 'TfjsBackbone') {
+    const layers = (network as { featurizerLayers?: Array<{ name: string; className: string }> } | undefined)?.featurizerLayers;
+    const first = layers?.find((l) => l.className !== 'InputLayer');
+    const layer = first ? `its layer '${first.name}' (${first.className}) has no ONNX translation` : 'its TF.js layers have no ONNX translation';
     throw new ConfigError(
-      `export --format onnx: network 'TfjsBackbone' (a TF.js layers model) has no ONNX writer yet: its layers are not translated; export MNIST_CNN, ResNet18 or ResNet50 runs, or the qtdog / tfjs formats`,
+      `export --format onnx: network 'TfjsBackbone' is not supported yet: ${layer} (no TfjsBackbone layer is translated); export MNIST_CNN, ResNet18 or ResNet50 runs, or use the qtdog / tfjs formats`,
     );
   }
   const writer = NETWORK_GRAPHS[type];

@@ -7,6 +7,7 @@ import type { ActivationScale } from './activation-policy.js';
 import { calibrateActivations, type CalibrationOptions } from './calibration.js';
 import type { WeightMode } from './layer-writer.js';
 import { buildModelGraph, type ModelGraphSpec } from './model-graph.js';
+import { networkGraphWriter } from './network-graphs.js';
 import { metadataProps, modelMetadata, type ModelMetadata } from './model-metadata.js';
 
 export interface OnnxExportOptions {
@@ -63,6 +64,7 @@ function trainedActivationScales(run: RestoredRun): Map<string, ActivationScale>
 
 /** A restored run's checkpoint as an ONNX model: weight-only, float32, or the full int8 QDQ model. */
 export async function onnxModelOfRun(run: RestoredRun, opts: OnnxExportOptions): Promise<OnnxModel> {
+  networkGraphWriter(run.config.network.type, run.network); // an unsupported network fails here, naming its layer
   const spec: ModelGraphSpec = {
     network: run.config.network,
     inputShape: run.dataset.inputShape,
