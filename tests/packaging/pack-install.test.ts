@@ -54,7 +54,7 @@ beforeAll(async () => {
 describe('packed packages installed outside the monorepo', () => {
   it('cli + core + algorithms + datasets (and what they depend on): qtdog run, import and require', async () => {
     // The CLI depends on every qtdog package, so all tarballs go in; nothing comes from the workspace.
-    const dir = await project('with-cli', ['cli', 'core', 'algorithms', 'datasets', 'engine', 'engine-onednn', 'networks', 'quantizers', 'evaluation']);
+    const dir = await project('with-cli', ['cli', 'core', 'algorithms', 'datasets', 'engine', 'engine-onednn', 'networks', 'quantizers', 'evaluation', 'deploy']);
     expect(existsSync(join(dir, 'node_modules/@qtdog/core/dist/index.cjs'))).toBe(true);
     expect(existsSync(join(dir, 'node_modules/@qtdog/core/src'))).toBe(false);
     writeFileSync(

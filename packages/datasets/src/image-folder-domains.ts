@@ -1,9 +1,9 @@
 import { extname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { DataError, definePlugin, pathOption, Rng, seedHash, type Batch, type DomainDataset, type EnvironmentData } from '@qtdog/core';
+import { DataError, definePlugin, pathOption, Rng, seedHash, type Batch, type DomainDataset, type EnvironmentData, type EvalPreprocessing } from '@qtdog/core';
 import { decodeResizedRgb, readImageSize } from './image-decoder.js';
 import { scanImageFolder, type EnvironmentFiles, type ImageFolderListing } from './image-folder-scan.js';
-import { augmentPixels, normalizeImageNet, sampleAugmentation } from './image-transforms.js';
+import { augmentPixels, IMAGENET_MEAN, IMAGENET_STD, normalizeImageNet, sampleAugmentation } from './image-transforms.js';
 import { LruCache } from './lru-cache.js';
 
 /** Options every image-folder dataset shares (ImageFolderDomains and the DomainBed presets). */
@@ -193,6 +193,7 @@ export class ImageFolderDataset implements DomainDataset {
   readonly inputShape: [number, number, number];
   readonly numClasses: number;
   readonly classes: string[];
+  readonly preprocessing: EvalPreprocessing;
   readonly listing: ImageFolderListing;
   private readonly reader: ImageReader;
   private loading?: Promise<ImageFolderEnvironment[]>;
@@ -211,9 +212,14 @@ export class ImageFolderDataset implements DomainDataset {
     this.classes = this.listing.classes;
     this.numClasses = this.classes.length;
     this.inputShape = [options.imageSize, options.imageSize, 3];
+    this.preprocessing = { size: [options.imageSize, options.imageSize], resize: true, channels: 3, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] };
     this.reader = new ImageReader(options, ctx);
     const { count, examples } = this.listing.ignored;
     if (count > 0) ctx.log(`${name}: ignored ${count} file(s) that are not JPEG or PNG under ${options.root} (e.g. ${examples.join(', ')})`);
+  }
+
+  get classNames(): readonly string[] {
+    return this.classes;
   }
 
   /** Decoding counters since the dataset was built. */

@@ -8,8 +8,11 @@ import { createRotatedDataset, rotatedOptionFields, type RotatedMnistOptions } f
  * environment per angle (0-75 degrees by default), 10 classes. The IDX files come from `dataDir`,
  * $QTDOG_FASHION_MNIST_DIR or Debian's `dataset-fashion-mnist`, in that order.
  */
+/** Fashion-MNIST's classes, by index (Xiao et al.). */
+export const FASHION_MNIST_CLASS_NAMES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
+
 export function createRotatedFashionMnist(options: RotatedMnistOptions, baseDir?: string): DomainDataset {
-  return createRotatedDataset('RotatedFashionMNIST', options, () => loadFashionMnist(fashionMnistDir(options.dataDir, baseDir)));
+  return createRotatedDataset('RotatedFashionMNIST', options, () => loadFashionMnist(fashionMnistDir(options.dataDir, baseDir)), FASHION_MNIST_CLASS_NAMES);
 }
 
 export const rotatedFashionMnistPlugin = definePlugin({

@@ -5,6 +5,9 @@ import { loadMnistDigits, MNIST_HEIGHT, MNIST_PIXELS, MNIST_WIDTH } from './mnis
 import { buildMultiDomainEnvironments, mnistSourceOptionFields, type GrayImageSource, type MnistSourceOptions } from './multi-domain-mnist.js';
 import { rotateImage } from './rotate-image.js';
 
+/** MNIST's classes, by index. */
+export const MNIST_CLASS_NAMES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const;
+
 export const ROTATED_MNIST_ANGLES = [0, 15, 30, 45, 60, 75] as const;
 
 export interface RotatedMnistOptions extends MnistSourceOptions {
@@ -26,7 +29,12 @@ export const rotatedOptionFields = {
  * A rotated multi-domain dataset over 28x28 grayscale images (DomainBed's RotatedMNIST recipe on any
  * source): one environment per angle, images rotated bilinearly with fill 0, 10 classes.
  */
-export function createRotatedDataset(name: string, options: RotatedMnistOptions, loadSource: () => GrayImageSource): DomainDataset {
+export function createRotatedDataset(
+  name: string,
+  options: RotatedMnistOptions,
+  loadSource: () => GrayImageSource,
+  classNames: readonly string[] = MNIST_CLASS_NAMES,
+): DomainDataset {
   const angles = [...options.angles];
   let loading: Promise<EnvironmentData[]> | undefined;
   return {
@@ -35,6 +43,8 @@ export function createRotatedDataset(name: string, options: RotatedMnistOptions,
     environments: angles.map(String),
     inputShape: [MNIST_HEIGHT, MNIST_WIDTH, 1],
     numClasses: 10,
+    classNames,
+    preprocessing: { size: [MNIST_HEIGHT, MNIST_WIDTH], resize: false, channels: 1, mean: [0], std: [1] },
     load() {
       // Rotating is done once per dataset instance; later loads share the result.
       loading ??= Promise.resolve().then(() =>

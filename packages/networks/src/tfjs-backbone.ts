@@ -56,6 +56,11 @@ export class TfjsBackbone implements Network {
   readonly featureDim: number;
   weightTransform: WeightTransform | null = null;
   private readonly featurizer: tfl.LayersModel;
+
+  /** The featurizer's layers up to the cut, by name and TF.js class (exporters check what they can translate). */
+  get featurizerLayers(): Array<{ name: string; className: string }> {
+    return this.featurizer.layers.map((l) => ({ name: l.name, className: l.getClassName() }));
+  }
   private readonly pool: boolean;
   private readonly dropoutStream?: DropoutStream;
   /** Set during our forward pass: the training flag kernels are read with, or null outside it. */

@@ -2,6 +2,8 @@ import { relative } from 'node:path';
 import { plainTable } from '../plain-table.js';
 import { selectBackend, type BackendPreference } from '@qtdog/engine';
 import { ensembleRuns, readRunConfig, type EnvAccuracy } from '@qtdog/quantizers';
+import { ConfigError } from '@qtdog/core';
+import { exportOnnxEnsemble } from '@qtdog/deploy';
 import { builtinModules } from '../builtin-modules.js';
 import { checkpointOption } from './export.js';
 
@@ -10,6 +12,9 @@ export interface EnsembleCommandOptions {
   json?: boolean;
   baseDir?: string;
   allEnvs?: boolean;
+  export?: string;
+  out?: string;
+  float32?: boolean;
 }
 
 /**
@@ -18,10 +23,16 @@ export interface EnsembleCommandOptions {
  */
 export async function ensembleCommand(runDirs: string[], opts: EnsembleCommandOptions): Promise<void> {
   const checkpoint = checkpointOption(opts.checkpoint);
+  if (opts.export !== undefined && opts.export !== 'onnx') throw new ConfigError(`--export must be 'onnx', got '${opts.export}'`);
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const config = readRunConfig(runDirs[0]!);
   await selectBackend(config.train.backend as BackendPreference, log);
   const report = await ensembleRuns(runDirs, { modules: builtinModules(), checkpoint, baseDir: opts.baseDir, allEnvs: opts.allEnvs, log });
+  if (opts.export) {
+    const weights = opts.float32 ? 'float32' : 'weight-only';
+    const r = await exportOnnxEnsemble(runDirs, { modules: builtinModules(), checkpoint, baseDir: opts.baseDir, out: opts.out, weights, log });
+    log(`Exported the ensemble of ${runDirs.length} as one ONNX graph (${weights}, mean of the members' logits) to ${r.file}: ${r.bytes} bytes`);
+  }
   if (opts.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return;

@@ -28,5 +28,22 @@ export interface DomainDataset {
   /** [height, width, channels] of one example (NHWC). */
   readonly inputShape: readonly [number, number, number];
   readonly numClasses: number;
+  /** Name of each class index; exported models carry them so users need not look them up. */
+  readonly classNames?: readonly string[];
+  /** How a raw image becomes the network's input in evaluation (what a deployed model must repeat). */
+  readonly preprocessing?: EvalPreprocessing;
   load(): Promise<EnvironmentData[]>;
+}
+
+/**
+ * The evaluation transform of a dataset, as data: the image is `size` ([height, width]), resized to
+ * it (bilinear, aspect ratio not kept) when `resize`, else required at that size; take `channels`
+ * (1: grayscale, 3: RGB), divide bytes by 255, then `(x - mean[c]) / std[c]`.
+ */
+export interface EvalPreprocessing {
+  size: [number, number];
+  resize: boolean;
+  channels: number;
+  mean: number[];
+  std: number[];
 }

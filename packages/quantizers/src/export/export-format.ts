@@ -107,7 +107,9 @@ export function exportByteSize(e: EncodedExport): number {
 }
 
 /** Writes `manifest.json` and `weights.bin` into `dir` (through a temporary folder renamed into place). */
-export function writeExport(dir: string, e: EncodedExport): Array<{ file: string; bytes: number }> {
+export function writeExport(outDir: string, e: EncodedExport): Array<{ file: string; bytes: number }> {
+  // Without a trailing slash: `--out model/` would otherwise put the temporary folder inside it.
+  const dir = outDir.replace(/[\\/]+$/, '') || outDir;
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });

@@ -61,6 +61,19 @@ function recordedBaseDir(runDir: string): string | undefined {
   }
 }
 
+/**
+ * Why a checkpoint is missing: a run still before its first checkpoint has none yet; a finished run
+ * without checkpoints was trained with train.saveCheckpoints off.
+ */
+function missingCheckpointMessage(dir: string, checkpoint: CheckpointName, config: ResolvedRunConfig): string {
+  const finished = existsSync(join(dir, 'done'));
+  const train = config.train as { saveCheckpoints?: boolean; checkpointFreq?: number; steps?: number };
+  if (!finished && train.saveCheckpoints !== false) {
+    return `${dir}: no checkpoint exists yet: the run has not finished and has not reached its first checkpoint (one every ${train.checkpointFreq ?? '?'} steps of ${train.steps ?? '?'}); wait for it, or lower train.checkpointFreq`;
+  }
+  return `${dir}: no '${checkpoint}' checkpoint (checkpoints/${checkpoint}/manifest.json is missing; was train.saveCheckpoints off?)`;
+}
+
 /** Reads a run folder's resolved config (config.json). */
 export function readRunConfig(runDir: string): ResolvedRunConfig {
   const file = join(runDir, 'config.json');
@@ -121,9 +134,7 @@ export async function restoreRun(runDir: string, opts: RestoreOptions): Promise<
   try {
     quantizer = container.isBound(QuantizerToken) ? await container.getAsync<Quantizer>(QuantizerToken) : undefined;
     const ckDir = join(dir, 'checkpoints', checkpoint);
-    if (!existsSync(join(ckDir, 'manifest.json'))) {
-      throw new DataError(`${dir}: no '${checkpoint}' checkpoint (${ckDir}/manifest.json is missing; was train.saveCheckpoints off?)`);
-    }
+    if (!existsSync(join(ckDir, 'manifest.json'))) throw new DataError(missingCheckpointMessage(dir, checkpoint, resolved));
     const { tensors, manifest } = loadWeights(ckDir);
     try {
       const step = manifest.meta.step as number;

@@ -65,8 +65,10 @@ export function toLayersModel(spec: LayersModelSpec): LayersModel {
  * Writes a layers model as TensorFlow.js's own format: `model.json` (topology and weights manifest)
  * and one binary shard, loadable with `tf.loadLayersModel` over HTTP or from files.
  */
-export async function writeLayersModel(model: LayersModel, dir: string): Promise<Array<{ file: string; bytes: number }>> {
+export async function writeLayersModel(model: LayersModel, outDir: string): Promise<Array<{ file: string; bytes: number }>> {
   const shard = 'group1-shard1of1.bin';
+  // Without a trailing slash: `--out model/` would otherwise put the temporary folder inside it.
+  const dir = outDir.replace(/[\\/]+$/, '') || outDir;
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
