@@ -14,6 +14,8 @@ namespace qtdog {
 using Key = std::vector<int64_t>;
 
 
+// Primitives are cached per shape and per thread count: oneDNN fixes a primitive's threads when it
+// is created, so a cache keyed by shape alone would keep running with the old count.
 struct Context {
   dnnl::engine eng{dnnl::engine::kind::cpu, 0};
   dnnl::stream strm{eng};

@@ -67,6 +67,7 @@ void convForward(Context& ctx, uint8_t* heap, const ConvGeometry& g, int64_t x, 
   Key key = g.key();
   key.push_back(bias >= 0);
   key.push_back(relu);
+  key.push_back(ctx.threads);
   auto& slot = ctx.convForward[key];
   if (!slot) slot = std::make_unique<ConvForwardEntry>(forwardPd(ctx, g, bias >= 0, relu), g, ctx.eng);
   ConvForwardEntry& e = *slot;
@@ -87,7 +88,9 @@ void convForward(Context& ctx, uint8_t* heap, const ConvGeometry& g, int64_t x, 
 }
 
 void convBackwardData(Context& ctx, uint8_t* heap, const ConvGeometry& g, int64_t dy, int64_t w, int64_t dx) {
-  auto& slot = ctx.convBackwardData[g.key()];
+  Key key = g.key();
+  key.push_back(ctx.threads);
+  auto& slot = ctx.convBackwardData[key];
   if (!slot) slot = std::make_unique<ConvBackwardDataEntry>(backwardDataPd(ctx, g), g, ctx.eng);
   ConvBackwardDataEntry& e = *slot;
   e.diffDst.user.set_data_handle(at(heap, dy));
@@ -105,6 +108,7 @@ void convBackwardData(Context& ctx, uint8_t* heap, const ConvGeometry& g, int64_
 void convBackwardWeights(Context& ctx, uint8_t* heap, const ConvGeometry& g, int64_t x, int64_t dy, int64_t dw, int64_t dbias) {
   Key key = g.key();
   key.push_back(dbias >= 0);
+  key.push_back(ctx.threads);
   auto& slot = ctx.convBackwardWeights[key];
   if (!slot) slot = std::make_unique<ConvBackwardWeightsEntry>(backwardWeightsPd(ctx, g, dbias >= 0), g, ctx.eng, dbias >= 0);
   ConvBackwardWeightsEntry& e = *slot;

@@ -13,7 +13,7 @@ static dnnl::memory::desc operand(int64_t batch, int64_t rows, int64_t cols, boo
 }
 
 void matMul(Context& ctx, uint8_t* heap, const MatMulGeometry& g, int64_t a, int64_t b, int64_t bias, int64_t c, bool relu) {
-  Key key{g.batchA, g.batchB, g.m, g.k, g.n, g.transposeA, g.transposeB, bias >= 0, relu};
+  Key key{g.batchA, g.batchB, g.m, g.k, g.n, g.transposeA, g.transposeB, bias >= 0, relu, ctx.threads};
   auto& slot = ctx.matmul[key];
   const int64_t batch = std::max(g.batchA, g.batchB);
   dnnl::memory::desc biasDesc({1, 1, g.n}, dt::f32, dnnl::memory::dims{g.n, g.n, 1});
