@@ -1,5 +1,5 @@
 // Conv2D and _FusedConv2D (bias, ReLU) on oneDNN, reading and writing the wasm heap in place.
-import { Conv2D, FusedConv2D, type Conv2DAttrs, type FusedConv2DAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
+import { Conv2D, FusedConv2D, util, type Conv2DAttrs, type FusedConv2DAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { OneDnnAddon } from './native-addon';
 import { conv2DInfo, convGeometry, unsupportedConv } from './conv-geometry';
 import { heapOf, offsetOf } from './wasm-heap';
@@ -7,10 +7,6 @@ import { intoNewOutput } from './native-call';
 import { installKernel, type KernelArgs } from './kernel-slot';
 
 type ConvInputs = { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
-
-function size(info: TensorInfo): number {
-  return info.shape.reduce((a, d) => a * d, 1);
-}
 
 export function installConv2DKernels(addon: OneDnnAddon): void {
   const run = (args: KernelArgs<ConvInputs, Conv2DAttrs>, bias: TensorInfo | undefined, relu: boolean, fallback: (r: string) => TensorInfo) => {
@@ -35,7 +31,7 @@ export function installConv2DKernels(addon: OneDnnAddon): void {
     if (activation !== 'linear' && activation !== 'relu') return fallback(`activation ${activation}`);
     if (preluActivationWeights != null) return fallback('prelu weights');
     const co = filter.shape[3];
-    if (bias != null && (size(bias) !== co || bias.shape.length !== 1)) return fallback(`bias of shape [${bias.shape}]`);
+    if (bias != null && (util.sizeFromShape(bias.shape) !== co || bias.shape.length !== 1)) return fallback(`bias of shape [${bias.shape}]`);
     return run(args, bias, activation === 'relu', fallback);
   });
 }

@@ -1,14 +1,12 @@
 // BatchMatMul (tf.matMul) and _FusedMatMul (bias, ReLU) on oneDNN. Batch dimensions must match,
 // or one side's must all be 1 (broadcast); anything else stays on wasm.
-import { BatchMatMul, _FusedMatMul, type BatchMatMulAttrs, type _FusedMatMulAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
+import { BatchMatMul, _FusedMatMul, util, type BatchMatMulAttrs, type _FusedMatMulAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { OneDnnAddon } from './native-addon';
 import { heapOf, offsetOf } from './wasm-heap';
 import { intoNewOutput } from './native-call';
 import { installKernel, type KernelArgs } from './kernel-slot';
 
 type MatMulInputs = { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
-
-const prod = (dims: number[]): number => dims.reduce((p, d) => p * d, 1);
 
 interface MatMulPlan {
   geometry: Int32Array;
@@ -24,8 +22,8 @@ function plan(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boo
   const n = transposeB ? b.shape.at(-2)! : b.shape.at(-1)!;
   const batchDimsA = a.shape.slice(0, -2);
   const batchDimsB = b.shape.slice(0, -2);
-  const batchA = prod(batchDimsA);
-  const batchB = prod(batchDimsB);
+  const batchA = util.sizeFromShape(batchDimsA);
+  const batchB = util.sizeFromShape(batchDimsB);
   let outBatch: number[];
   if (batchDimsA.length === batchDimsB.length && batchDimsA.every((d, i) => d === batchDimsB[i])) outBatch = batchDimsA;
   else if (batchB === 1 && batchDimsB.length <= batchDimsA.length) outBatch = batchDimsA;
@@ -60,7 +58,7 @@ export function installMatMulKernels(addon: OneDnnAddon): void {
     if (activation !== 'linear' && activation !== 'relu') return fallback(`activation ${activation}`);
     if (preluActivationWeights != null) return fallback('prelu weights');
     const n = args.attrs.transposeB ? b.shape.at(-2)! : b.shape.at(-1)!;
-    if (bias != null && (bias.dtype !== 'float32' || prod(bias.shape) !== n || bias.shape.at(-1) !== n)) return fallback(`bias of shape [${bias.shape}]`);
+    if (bias != null && (bias.dtype !== 'float32' || util.sizeFromShape(bias.shape) !== n || bias.shape.at(-1) !== n)) return fallback(`bias of shape [${bias.shape}]`);
     return run(args, bias, activation === 'relu', fallback);
   });
 }

@@ -3,7 +3,6 @@ import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { ContainerModule } from 'inversify';
 import { engineDescription, nativeKernels, resolvedPreference, selectBackend, type BackendPreference } from '@qtdog/engine';
-import { autoWorkers } from '../parallel/auto-workers.js';
 import { loadConfigFile, type LoadedConfig } from '../config/load-config.js';
 import { RunError } from '../errors.js';
 import { loadPluginModules } from '../plugins/load-plugins.js';
@@ -154,7 +153,10 @@ export async function runExperiment(configPath: string, opts: RunOptions): Promi
   // Where the config came from, so tools that rebuild the run (export, ensemble) resolve its relative
   // paths (plugins:, dataDir) as the run did. Kept out of config.json, whose hash decides resuming.
   writeFileSync(join(outDir, RUN_SOURCE_FILE), JSON.stringify({ configFile: resolve(loaded.file), baseDir: resolve(loaded.baseDir) }, null, 2));
-  const requested = config.train.workers === 'auto' ? autoWorkers(cores, nativeKernels() != null) : config.train.workers;
+  // auto: one worker per core, with the native kernels too. On 2 cores, 2 workers x 1 oneDNN thread
+  // trained MNIST_CNN 1.1-1.5x faster than 1 worker x 2 threads (ResNet-18: 0.92x): what surrounds
+  // the convolutions runs on one thread per worker (docs/benchmarks.md, "The native engine").
+  const requested = config.train.workers === 'auto' ? cores : config.train.workers;
   let algorithm: Algorithm = parts.algorithm;
   let dp: DataParallelAlgorithm | undefined;
   if (requested > 1) {
