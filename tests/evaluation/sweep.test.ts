@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createPluginContainer, loadConfigFile, readResults, resolveRunConfig, type ResolvedRunConfig } from '@qtdog/core';
@@ -156,6 +157,31 @@ describe('qtdog sweep and qtdog report (built CLI, tiny FixtureStripes jobs)', (
       expect(readFileSync(join(out, 'report/plots', `${stem}.png`)).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
     }
     expect(existsSync(join(out, 'report/report.html'))).toBe(true);
+    // Flatness at the end: a table with both sides of both rows, directions and spread.
+    expect(md).toMatch(/## Flatness/);
+    expect(md).toMatch(/\| ERM\+QT-DoG \| test \| 2 \| 2 \| \d\.\d{3} \| -?[\d.e-]+ ± [\d.e-]+ \/ [\d.e-]+ \|/);
+    expect(md).not.toMatch(/## Ensembles/);
+
+    // EoQ / EoA-style: each setting's two trials ensembled from their checkpoints into ensembles.json,
+    // agreeing with `qtdog ensemble` on the same runs, and kept by a snapshot without checkpoints.
+    const ens = qtdog(['report', out, '--ensembles', '--no-plots']);
+    expect(ens.code).toBe(0);
+    const file = JSON.parse(readFileSync(join(out, 'ensembles.json'), 'utf8'));
+    expect(file.groups.map((g: { label: string }) => g.label).sort()).toEqual(['ERM', 'ERM+QT-DoG']);
+    const qt = file.groups.find((g: { label: string }) => g.label === 'ERM+QT-DoG');
+    expect(qt.members.map((m: { trialSeed: number }) => m.trialSeed)).toEqual([0, 1]);
+    const dirs = qt.members.map((m: { id: string }) => join(out, m.id));
+    const single = JSON.parse(qtdog(['ensemble', ...dirs, '--json']).stdout);
+    expect(qt.ensemble.testAcc).toEqual([single.ensemble.accuracy.find((a: { env: number }) => a.env === 2).acc]);
+    expect(qt.members.map((m: { testAcc: number[] }) => m.testAcc[0])).toEqual(single.members.map((m: { accuracy: Array<{ env: number; acc: number }> }) => m.accuracy.find((a) => a.env === 2)!.acc));
+    const ensMd = readFileSync(join(out, 'report/results.md'), 'utf8');
+    const pct = (v: number) => (100 * v).toFixed(1);
+    expect(ensMd).toContain(`| ERM+QT-DoG | 2 (noisier) | 2 | ${pct((qt.members[0].testAcc[0] + qt.members[1].testAcc[0]) / 2)} ± `);
+    expect(ensMd).toMatch(new RegExp(`\\| ${pct(qt.ensemble.testAcc[0])} \\| [+-]\\d+\\.\\d \\| \\d+ KiB \\| \\d\\.\\d\\dx \\|`));
+    const snap = tempDir();
+    execFileSync('bash', [join(ROOT, 'tools/results/snapshot-sweep.sh'), out, snap]);
+    expect(qtdog(['report', snap, '--no-plots', '--out', join(snap, 'report')]).code).toBe(0);
+    expect(readFileSync(join(snap, 'report/results.md'), 'utf8')).toContain('## Ensembles of the trials');
   });
 
   it('goes on past a failed job, shows its log, fails at the end, and retries only it on re-launch', () => {

@@ -15,5 +15,7 @@ export * from './report/sweep-manifest.js';
 export * from './report/tables.js';
 export * from './report/step-times.js';
 export * from './report/plots.js';
+export * from './report/flatness-table.js';
+export * from './report/sweep-ensembles.js';
 export * from './report/write-report.js';
 export * from './evaluation-module.js';

@@ -1,14 +1,16 @@
 import { existsSync } from 'node:fs';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { createPluginContainer, RunError } from '@qtdog/core';
-import { writeReport, type SelectionMethod } from '@qtdog/evaluation';
+import { ENSEMBLES_FILE, writeReport, type SelectionMethod } from '@qtdog/evaluation';
 import { builtinModules } from '../builtin-modules.js';
+import { computeSweepEnsembles } from './sweep-ensembles.js';
 
 export interface ReportCommandOptions {
   out?: string;
   html?: boolean;
   plots?: boolean;
+  ensembles?: boolean;
 }
 
 /** Every registered selection method (one table each), in the order DomainBed prints them. */
@@ -21,6 +23,10 @@ export async function selectionMethods(): Promise<SelectionMethod[]> {
 
 export async function reportCommand(sweepDir: string, opts: ReportCommandOptions): Promise<void> {
   if (!existsSync(sweepDir)) throw new RunError(`${sweepDir}: no such sweep folder`);
+  if (opts.ensembles) {
+    const e = await computeSweepEnsembles(sweepDir, (m) => process.stderr.write(`${m}\n`));
+    process.stderr.write(`ensembles: ${e.groups.length} settings with 2 or more finished trials, written to ${join(sweepDir, ENSEMBLES_FILE)}\n`);
+  }
   const r = await writeReport(sweepDir, { outDir: opts.out, html: opts.html, plots: opts.plots, methods: await selectionMethods() });
   if (r.counts.jobs === 0) throw new RunError(`${sweepDir}: no runs found (expected a sweep.json from qtdog sweep, or run folders with results.jsonl)`);
   const rel = (p: string) => {
@@ -47,5 +53,6 @@ export function registerReportCommand(program: Command): void {
     .option('-o, --out <dir>', 'output folder (default: <sweep-dir>/report)')
     .option('--html', 'also write report.html, one self-contained page (tables and images inlined)')
     .option('--no-plots', 'tables only')
+    .option('--ensembles', "first ensemble each setting's finished trials (EoQ; EoA-style for float runs) into <sweep-dir>/ensembles.json; needs the runs' checkpoints")
     .action(async (dir: string, opts: ReportCommandOptions) => reportCommand(dir, opts));
 }

@@ -84,30 +84,31 @@ function lastWith(run: LoadedRun, key: string): ResultRecord | undefined {
   return undefined;
 }
 
-/** Flatness F(gamma) against gamma, per row label (mean over runs), on training and test domains. */
+/**
+ * Flatness F(gamma) against gamma per row label, on training and test domains: the line is the mean
+ * over the label's finished runs, the band +- the spread over random directions (each run's sample
+ * standard deviation, averaged over its runs), so a reader sees whether the curves' gap exceeds the
+ * Monte Carlo noise.
+ */
 export function flatnessPlots(sweep: LoadedSweep): Array<PlotSpec | SkippedPlot> {
   const out: Array<PlotSpec | SkippedPlot> = [];
   for (const dataset of [...new Set(sweep.runs.map((r) => r.info.dataset))]) {
-    const values: Array<Record<string, unknown>> = [];
-    for (const run of sweep.runs.filter((r) => r.status === 'done' && r.info.dataset === dataset)) {
-      const rec = lastWith(run, 'flatness.radii');
-      if (!rec) continue;
-      const radii = rec['flatness.radii'] as number[];
-      for (const domain of ['train', 'test'] as const) {
-        const f = rec[`flatness.${domain}`] as number[] | undefined;
-        if (!f?.length) continue;
-        values.push({ label: run.info.label, domain: `${domain} domains`, radius: 0, F: 0, run: run.id });
-        radii.forEach((r, i) => values.push({ label: run.info.label, domain: `${domain} domains`, radius: r, F: f[i], run: run.id }));
-      }
-    }
+    const rows = flatnessRows(sweep, dataset);
     const name = `flatness-${safe(dataset)}`;
-    if (values.length === 0) {
+    if (rows.length === 0) {
       out.push({ name, reason: `no flatness results for ${dataset} (add the flatness evaluator to the runs)` });
       continue;
     }
+    const values = rows.flatMap((row) => [
+      { label: row.label, domain: `${row.domain} domains`, radius: 0, F: 0, lo: 0, hi: 0 },
+      ...row.radii.map((r, i) => ({ label: row.label, domain: `${row.domain} domains`, radius: r, F: row.mean[i], lo: row.mean[i]! - row.std[i]!, hi: row.mean[i]! + row.std[i]! })),
+    ]);
+    const samples = [...new Set(rows.map((r) => r.samples))].join('/');
+    const x = { field: 'radius', type: 'quantitative', title: 'radius γ', axis: MEASURE_AXIS } as const;
+    const color = { field: 'label', type: 'nominal', title: 'run' } as const;
     out.push({
       name,
-      title: `Flatness F(γ) = E[L(w+γd) − L(w)] against the radius γ, ${dataset} (mean over runs)`,
+      title: `Flatness F(γ) = E[L(w+γd) − L(w)] against the radius γ, ${dataset} (mean over runs; band: ± std over ${samples} random directions)`,
       spec: {
         $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
         config: CONFIG,
@@ -116,17 +117,68 @@ export function flatnessPlots(sweep: LoadedSweep): Array<PlotSpec | SkippedPlot>
         spec: {
           width: 280,
           height: 200,
-          mark: { type: 'line', point: true },
-          encoding: {
-            x: { field: 'radius', type: 'quantitative', title: 'radius γ', axis: MEASURE_AXIS },
-            y: { field: 'F', type: 'quantitative', aggregate: 'mean', title: 'loss increase F(γ)', axis: MEASURE_AXIS },
-            color: { field: 'label', type: 'nominal', title: 'run' },
-          },
+          layer: [
+            { mark: { type: 'errorband', opacity: 0.2 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'loss increase F(γ)', axis: MEASURE_AXIS }, y2: { field: 'hi' }, color } },
+            { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'F', type: 'quantitative', title: 'loss increase F(γ)', axis: MEASURE_AXIS }, color } },
+          ],
         },
       } as TopLevelSpec,
     });
   }
   return out;
+}
+
+/** One label's flatness on one side (training or test domains): means over its runs. */
+export interface FlatnessRow {
+  label: string;
+  domain: 'train' | 'test';
+  radii: number[];
+  /** Mean over runs of F(gamma). */
+  mean: number[];
+  /** Mean over runs of the spread (sample std) over directions. */
+  std: number[];
+  /** Spread of F(gamma) between runs (sample std over runs; 0 for one run). */
+  runStd: number[];
+  /** Mean loss at the unperturbed weights. */
+  baseLoss: number;
+  runs: number;
+  samples: number;
+}
+
+const avg = (a: readonly number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+const sd = (a: readonly number[]) => (a.length < 2 ? 0 : Math.sqrt(a.reduce((s, v) => s + (v - avg(a)) ** 2, 0) / (a.length - 1)));
+
+/** The flatness results of a dataset's finished runs, per row label and side, in sweep order. */
+export function flatnessRows(sweep: LoadedSweep, dataset: string): FlatnessRow[] {
+  const groups = new Map<string, Array<{ radii: number[]; f: number[]; std: number[]; base: number; samples: number }>>();
+  for (const run of sweep.runs.filter((r) => r.status === 'done' && r.info.dataset === dataset)) {
+    const rec = lastWith(run, 'flatness.radii');
+    if (!rec) continue;
+    for (const domain of ['train', 'test'] as const) {
+      const f = rec[`flatness.${domain}`] as number[] | undefined;
+      if (!f?.length) continue;
+      const key = JSON.stringify([run.info.label, domain]);
+      const std = (rec[`flatness.${domain}Std`] as number[] | undefined) ?? f.map(() => 0);
+      const base = num(rec[domain === 'train' ? 'flatness.baseTrainLoss' : 'flatness.baseTestLoss']) ?? NaN;
+      groups.set(key, [...(groups.get(key) ?? []), { radii: rec['flatness.radii'] as number[], f, std, base, samples: num(rec['flatness.samples']) ?? 0 }]);
+    }
+  }
+  return [...groups.entries()].map(([key, runs]) => {
+    const [label, domain] = JSON.parse(key) as [string, 'train' | 'test'];
+    const radii = runs[0]!.radii;
+    const at = (i: number, pick: (r: (typeof runs)[number]) => number[]) => runs.map((r) => pick(r)[i]!);
+    return {
+      label,
+      domain,
+      radii,
+      mean: radii.map((_, i) => avg(at(i, (r) => r.f))),
+      std: radii.map((_, i) => avg(at(i, (r) => r.std))),
+      runStd: radii.map((_, i) => sd(at(i, (r) => r.f))),
+      baseLoss: avg(runs.map((r) => r.base)),
+      runs: runs.length,
+      samples: Math.min(...runs.map((r) => r.samples)),
+    };
+  });
 }
 
 interface SelectedPoint {

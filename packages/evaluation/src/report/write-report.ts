@@ -4,6 +4,8 @@ import type { SelectionMethod } from '../selection/selection-method.js';
 import { accuracyVsBitsPlots, accuracyVsSizePlots, flatnessPlots, isPlotSpec, learningCurvePlots, renderPlot, type SkippedPlot } from './plots.js';
 import { loadSweep, type LoadedSweep } from './sweep-manifest.js';
 import { buildStepTimeTables, stepTimeTableToHtml, stepTimeTableToMarkdown, type StepTimeTable } from './step-times.js';
+import { buildFlatnessTables, FLATNESS_LEGEND, flatnessTableToHtml, flatnessTableToMarkdown, type FlatnessTable } from './flatness-table.js';
+import { ENSEMBLES_LEGEND, ensembleRows, ensemblesToHtml, ensemblesToMarkdown, readSweepEnsembles, type EnsembleRowCells, type SweepEnsembles } from './sweep-ensembles.js';
 import { buildTables, htmlEscape as esc, tableToHtml, tableToLatex, tableToMarkdown, type ResultsTable } from './tables.js';
 
 export interface ReportOptions {
@@ -34,6 +36,10 @@ export interface ReportResult {
   stepTimes: StepTimeTable[];
   plots: ReportPlot[];
   skipped: SkippedPlot[];
+  /** Flatness at the end of the runs, per dataset (empty without the flatness evaluator). */
+  flatness: FlatnessTable[];
+  /** The sweep's ensembles.json (written by `qtdog report --ensembles`), if any. */
+  ensembles: SweepEnsembles | null;
   counts: { jobs: number; done: number; unfinished: number; notStarted: number };
   /** Jobs that started but did not finish: their folders and, from their logs, why. */
   unfinished: UnfinishedJob[];
@@ -96,6 +102,10 @@ export async function writeReport(sweepDir: string, opts: ReportOptions): Promis
   const unfinished = unfinishedJobs(sweep);
   const tables = buildTables(sweep, opts.methods);
   const stepTimes = buildStepTimeTables(sweep);
+  const flatness = buildFlatnessTables(sweep);
+  const ensembles = readSweepEnsembles(sweep.dir);
+  const envName = (dataset: string, env: number) => sweep.datasets[dataset]?.environments[env];
+  const ensembleTable: EnsembleRowCells[] = ensembles ? ensembleRows(ensembles, envName) : [];
   const files: string[] = [];
   const write = (name: string, content: string | Uint8Array) => {
     const path = join(outDir, name);
@@ -148,6 +158,9 @@ export async function writeReport(sweepDir: string, opts: ReportOptions): Promis
     if (t.note) md.push(`*${t.note}.*`, '');
     md.push(stepTimeTableToMarkdown(t), '');
   }
+  if (flatness.length) md.push('## Flatness', '', FLATNESS_LEGEND, '');
+  for (const t of flatness) md.push(`### ${t.dataset}`, '', flatnessTableToMarkdown(t), '');
+  if (ensembleTable.length) md.push('## Ensembles of the trials (EoQ, and EoA-style for float runs)', '', ENSEMBLES_LEGEND, '', ensemblesToMarkdown(ensembleTable), '');
   if (plots.length || skipped.length) md.push('## Plots', '');
   for (const p of plots) md.push(`### ${p.title}`, '', `![${p.title}](${p.png})`, '', `SVG: [${p.svg}](${p.svg})`, '');
   for (const s of skipped) md.push(`- ${s.name}: not drawn, ${s.reason}.`);
@@ -156,7 +169,7 @@ export async function writeReport(sweepDir: string, opts: ReportOptions): Promis
   write('results.tex', tex.join('\n'));
   write(
     'results.json',
-    JSON.stringify({ sweep: sweep.name, counts, unfinished, tables, stepTimes, plots, skipped }, null, 2) + '\n',
+    JSON.stringify({ sweep: sweep.name, counts, unfinished, tables, stepTimes, flatness, ensembles, plots, skipped }, null, 2) + '\n',
   );
 
   if (opts.html) {
@@ -170,6 +183,12 @@ export async function writeReport(sweepDir: string, opts: ReportOptions): Promis
       ? `<section><h2>Time per step</h2>\n<p class="note">${esc(STEP_TIME_LEGEND)}</p>\n${stepTimes
           .map((t) => `<h3>${esc(t.dataset)}</h3>\n${t.note ? `<p class="note">${esc(t.note)}.</p>\n` : ''}${stepTimeTableToHtml(t)}`)
           .join('\n')}</section>`
+      : '';
+    const flatnessSection = flatness.length
+      ? `<section><h2>Flatness</h2>\n<p class="note">${esc(FLATNESS_LEGEND)}</p>\n${flatness.map((t) => `<h3>${esc(t.dataset)}</h3>\n${flatnessTableToHtml(t)}`).join('\n')}</section>`
+      : '';
+    const ensembleSection = ensembleTable.length
+      ? `<section><h2>Ensembles of the trials (EoQ, and EoA-style for float runs)</h2>\n<p class="note">${esc(ENSEMBLES_LEGEND)}</p>\n${ensemblesToHtml(ensembleTable)}</section>`
       : '';
     const figures = plots.map(
       (p) =>
@@ -202,6 +221,8 @@ ${unfinished.length ? `<p>Unfinished or failed jobs:</p>\n<ul>${unfinished.map((
 <p>${esc(LEGEND.replace(/`/g, ''))}</p>
 ${sections.join('\n')}
 ${timeSection}
+${flatnessSection}
+${ensembleSection}
 ${figures.length ? `<section><h2>Plots</h2>\n${figures.join('\n')}</section>` : ''}
 ${skipped.length ? `<ul>${skipped.map((s) => `<li>${esc(s.name)}: not drawn, ${esc(s.reason)}.</li>`).join('')}</ul>` : ''}
 </body>
@@ -209,5 +230,5 @@ ${skipped.length ? `<ul>${skipped.map((s) => `<li>${esc(s.name)}: not drawn, ${e
 `;
     write('report.html', page);
   }
-  return { outDir, files, tables, stepTimes, plots, skipped, counts, unfinished };
+  return { outDir, files, tables, stepTimes, flatness, ensembles, plots, skipped, counts, unfinished };
 }
