@@ -3,7 +3,8 @@ import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createPluginContainer, loadConfigFile, readResults, resolveRunConfig, type ResolvedRunConfig } from '@qtdog/core';
+import { z } from 'zod';
+import { createPluginContainer, definePlugin, loadConfigFile, pluginModule, readResults, resolveRunConfig, type ResolvedRunConfig } from '@qtdog/core';
 import { builtinModules } from '@qtdog/cli';
 import { runSweep } from '../../packages/cli/src/sweep/run-sweep';
 import { jobId, toRunConfigDoc } from '../../packages/cli/src/sweep/expand';
@@ -208,6 +209,47 @@ describe('qtdog sweep and qtdog report (built CLI, tiny FixtureStripes jobs)', (
     expect(md).toMatch(/2 jobs: 1 finished, 1 unfinished or failed, 0 not started/);
     expect(md).toMatch(/\| CrashAtStep \| X \(0\/1\) \| X \|/);
     rmSync(out, { recursive: true, force: true });
+  });
+});
+
+describe('sweep order', () => {
+  /** A launcher that runs nothing and records the order it was handed the jobs in. */
+  function recordingLauncher(seen: string[][]) {
+    return pluginModule('order-recorder', [
+      definePlugin({
+        kind: 'launcher',
+        name: 'order-recorder',
+        description: 'records the jobs it is given',
+        options: z.object({}),
+        create: () => ({ name: 'order-recorder', parallelism: 1, launch: async (jobs: ReadonlyArray<{ label: string }>) => (seen.push(jobs.map((j) => j.label)), []) }),
+      }),
+    ]);
+  }
+
+  it('settings (the default) runs a setting\'s trials together; trials-first runs trial 0 of every setting first', async () => {
+    const dir = tempDir();
+    const orders: Record<string, string[]> = {};
+    for (const order of ['settings', 'trials-first']) {
+      const file = join(dir, `${order}.yaml`);
+      writeStripesSweep(file, ['dataset: { type: FixtureStripes, size: 40 }', 'network: { type: MNIST_CNN }', 'train: { steps: 2, backend: wasm }'], [
+        'algorithms: [ERM]',
+        'quantizers: [none, { name: QT-DoG, type: LSQ, bits: 7, startStep: 1 }]',
+        'testEnvs: [[1], [2]]',
+        'trials: 2',
+        ...(order === 'settings' ? [] : [`order: ${order}`]),
+      ]);
+      const seen: string[][] = [];
+      await runSweep(file, { modules: [...builtinModules(), recordingLauncher(seen)], out: join(dir, order), launcher: 'order-recorder', log: () => {} });
+      orders[order] = seen[0]!.map((l) => l.replace(/ FixtureStripes| draw 0/g, ''));
+    }
+    expect(orders.settings).toEqual([
+      'ERM test [1] trial 0', 'ERM test [1] trial 1', 'ERM test [2] trial 0', 'ERM test [2] trial 1',
+      'ERM+QT-DoG test [1] trial 0', 'ERM+QT-DoG test [1] trial 1', 'ERM+QT-DoG test [2] trial 0', 'ERM+QT-DoG test [2] trial 1',
+    ]);
+    expect(orders['trials-first']).toEqual([
+      'ERM test [1] trial 0', 'ERM test [2] trial 0', 'ERM+QT-DoG test [1] trial 0', 'ERM+QT-DoG test [2] trial 0',
+      'ERM test [1] trial 1', 'ERM test [2] trial 1', 'ERM+QT-DoG test [1] trial 1', 'ERM+QT-DoG test [2] trial 1',
+    ]);
   });
 });
 

@@ -76,6 +76,8 @@ const KEY_DOCS = {
     'hparams.draws': 'Random-search draws per setting; draw 0 is the plugins\' defaults (DomainBed: 20).',
     'hparams.seed': 'Seed of the random search.',
     trials: 'Number of trials (trial seeds 0..n-1) or the list of trial seeds (DomainBed: 3).',
+    order:
+      'The order jobs start in: `settings` runs every trial of a setting before the next; `trials-first` runs trial 0 of every setting, then trial 1, ..., so a sweep stopped part-way (continued over sessions) leaves the settings with comparable numbers of trials.',
     launcher: 'How jobs are run: a [launcher plugin](#launcher-plugins) with its options (`qtdog sweep --launcher` overrides it).',
   },
 };
@@ -150,6 +152,7 @@ datasets: [RotatedMNIST]
 testEnvs: [[0], [5]]              # each entry is one job's dataset.testEnvs
 hparams: { draws: 1, seed: 0 }    # random search: draws per setting, search seed
 trials: 3                         # or a list of trial seeds, e.g. [0, 1, 2]
+order: settings                   # or trials-first: trial 0 of every setting, then trial 1, ...
 launcher: { type: local, jobs: 2 }
 `;
 

@@ -109,6 +109,8 @@ export async function runSweep(path: string, opts: SweepOptions): Promise<SweepR
   writeFileSync(join(outDir, 'sweep.json'), JSON.stringify(manifest, null, 2) + '\n');
 
   const pending = jobs.filter((j) => j.status === 'pending');
+  // A stable sort: within a trial, the expansion's order stays.
+  if (loaded.sweep.order === 'trials-first') pending.sort((a, b) => a.trialSeed - b.trialSeed);
   // Each job already keeps a core busy; data-parallel threads inside jobs would only contend.
   // A cluster launcher knows each job's own CPUs instead.
   const workers = launcher.workersPerJob ?? (Math.min(launcher.parallelism, pending.length) > 1 ? 1 : undefined);

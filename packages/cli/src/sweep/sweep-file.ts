@@ -44,6 +44,12 @@ export const SweepFileSchema = z.strictObject({
     .default({ draws: 1, seed: 0 }),
   /** Number of trials (trial seeds 0..n-1) or the list of trial seeds (DomainBed: 3). */
   trials: z.union([z.number().int().positive(), z.array(z.number().int().min(0)).min(1)]).default(1),
+  /**
+   * The order jobs start in: `settings` runs every trial of a setting before the next setting;
+   * `trials-first` runs trial 0 of every setting, then trial 1, ..., so a sweep stopped part-way
+   * (one continued over sessions) leaves every setting with comparable numbers of trials.
+   */
+  order: z.enum(['settings', 'trials-first']).default('settings'),
   /** How jobs are run (a launcher plugin). */
   launcher: z.looseObject({ type: z.string().min(1) }).default({ type: 'local' }),
 });

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// How many random directions a flatness estimate needs, and which radii make the loss rise clearly:
+// runs the flatness evaluator (the very one a sweep runs at the end) on a finished run's checkpoint
+// with many directions, and prints per radius the mean loss increase F, its spread over directions
+// and the standard error std/sqrt(S) at S = 5, 10, 20, 50 and the S given. Used to choose the
+// flatness settings of configs/sweeps/rfmnist-qtdog.yaml from its pilot run.
+//   node tools/results/flatness-directions.mjs RUN_DIR [--samples 100] [--radii 1,2,4,8,16,32]
+//        [--max-examples 500] [--checkpoint best|last]
+import { parseArgs } from 'node:util';
+import { splitEnvironment } from '@qtdog/core';
+import { selectBackend } from '@qtdog/engine';
+import { FlatnessEvaluator, FlatnessOptions } from '@qtdog/evaluation';
+import { restoreRun } from '@qtdog/quantizers';
+import { builtinModules } from '@qtdog/cli';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { samples: { type: 'string', default: '100' }, radii: { type: 'string', default: '1,2,4,8,16,32' }, 'max-examples': { type: 'string', default: '500' }, checkpoint: { type: 'string', default: 'best' } },
+});
+const runDir = positionals[0];
+if (!runDir) {
+  console.error('usage: flatness-directions.mjs RUN_DIR [--samples N] [--radii a,b,...] [--max-examples N] [--checkpoint best|last]');
+  process.exit(2);
+}
+const log = (m) => process.stderr.write(`${m}\n`);
+await selectBackend('auto', log);
+const run = await restoreRun(runDir, { modules: builtinModules(), checkpoint: values.checkpoint, log });
+try {
+  const envs = await run.dataset.load();
+  const cfg = run.config;
+  const testEnvs = cfg.dataset.testEnvs;
+  const ctx = {
+    step: run.step,
+    network: run.network,
+    quantizer: run.quantizer,
+    environments: envs,
+    splits: envs.map((e, i) => splitEnvironment(e.size, cfg.dataset.holdoutFraction, cfg.trialSeed, i)),
+    trainEnvs: envs.map((_, i) => i).filter((i) => !testEnvs.includes(i)),
+    testEnvs,
+    inputShape: run.dataset.inputShape,
+    evalBatchSize: cfg.train.evalBatchSize,
+    outDir: runDir,
+    seed: cfg.seed,
+  };
+  const samples = Number(values.samples);
+  const options = FlatnessOptions.parse({ radii: values.radii.split(',').map(Number), samples, maxExamples: Number(values['max-examples']) });
+  const t0 = performance.now();
+  const r = await new FlatnessEvaluator(options).evaluate(ctx);
+  const secs = (performance.now() - t0) / 1000;
+  console.log(`${runDir} '${values.checkpoint}' checkpoint (step ${run.step}), ${r.parameters} parameters perturbed, ${samples} directions, ${options.maxExamples} examples per domain`);
+  console.log(`base loss: training domains ${r.baseTrainLoss.toFixed(4)}, test domains ${r.baseTestLoss?.toFixed(4)}; ${secs.toFixed(0)} s in all, ${(secs / samples).toFixed(2)} s per direction`);
+  const counts = [5, 10, 20, 50, samples].filter((s, i, a) => s <= samples && a.indexOf(s) === i);
+  for (const side of ['train', 'test']) {
+    const f = r[side];
+    const sd = r[`${side}Std`];
+    if (!f.length) continue;
+    console.log(`\n${side} domains: radius | F mean | std over directions | standard error at S = ${counts.join(', ')}`);
+    r.radii.forEach((rad, i) => console.log(`  ${String(rad).padStart(5)} | ${f[i].toPrecision(4).padStart(9)} | ${sd[i].toPrecision(3).padStart(9)} | ${counts.map((s) => (sd[i] / Math.sqrt(s)).toPrecision(2)).join(', ')}`));
+  }
+} finally {
+  run.dispose();
+}
