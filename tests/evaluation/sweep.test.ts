@@ -183,6 +183,14 @@ describe('qtdog sweep and qtdog report (built CLI, tiny FixtureStripes jobs)', (
     execFileSync('bash', [join(ROOT, 'tools/results/snapshot-sweep.sh'), out, snap]);
     expect(qtdog(['report', snap, '--no-plots', '--out', join(snap, 'report')]).code).toBe(0);
     expect(readFileSync(join(snap, 'report/results.md'), 'utf8')).toContain('## Ensembles of the trials');
+    // With the best checkpoints kept, the snapshot alone can be ensembled again, to the same numbers.
+    const snapBest = tempDir();
+    execFileSync('bash', [join(ROOT, 'tools/results/snapshot-sweep.sh'), out, snapBest, '--with-best']);
+    expect(existsSync(join(snapBest, qt.members[0].id, 'checkpoints/best/weights.bin'))).toBe(true);
+    expect(existsSync(join(snapBest, qt.members[0].id, 'checkpoints/last'))).toBe(false);
+    rmSync(join(snapBest, 'ensembles.json'));
+    expect(qtdog(['report', snapBest, '--ensembles', '--no-plots']).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(snapBest, 'ensembles.json'), 'utf8')).groups).toEqual(file.groups);
   });
 
   it('goes on past a failed job, shows its log, fails at the end, and retries only it on re-launch', () => {
