@@ -347,6 +347,29 @@ describe('configs/sweeps/rmnist-qtdog-vs-erm.yaml', () => {
   });
 });
 
+describe('configs/sweeps/rfmnist-qtdog.yaml (issue 26)', () => {
+  it('expands to ERM and ERM+QT-DoG on full RotatedFashionMNIST, test envs 0 and 5, 3 trials', async () => {
+    const { jobs } = await dryRun(join(ROOT, 'configs/sweeps/rfmnist-qtdog.yaml'));
+    expect(jobs.length).toBe(2 * 2 * 3);
+    expect(new Set(jobs.map((j) => j.label))).toEqual(new Set(['ERM', 'ERM+QT-DoG']));
+    expect(new Set(jobs.map((j) => j.testEnvs.join()))).toEqual(new Set(['0', '5']));
+    for (const j of jobs) {
+      expect(j.config.dataset.type).toBe('RotatedFashionMNIST');
+      // DomainBed's defaults (draw 0), not the reduced batch of the RotatedMNIST sweep.
+      const { registry } = createPluginContainer(builtinModules());
+      const resolved = resolveRunConfig(j.config, registry, 'rfmnist-qtdog.yaml');
+      expect(resolved.algorithm.options).toMatchObject({ lr: 1e-3, batchSize: 64, weightDecay: 0 });
+      expect(resolved.evaluators.map((e) => e.type)).toEqual(['flatness', 'compression']);
+    }
+    // QT-DoG from 40% of the steps on, as the paper (2,000 of 5,000).
+    for (const j of jobs.filter((x) => x.label === 'ERM+QT-DoG')) {
+      expect(j.config.quantizer).toMatchObject({ type: 'LSQ', bits: 7, perChannel: true });
+      const q = j.config.quantizer as { startStep: number };
+      expect(q.startStep / (j.config.train as { steps: number }).steps).toBeCloseTo(0.4, 3);
+    }
+  });
+});
+
 describe('configs/sweeps/zoo-rmnist.yaml and zoo-cmnist.yaml (issue 4\'s table)', () => {
   const { registry } = createPluginContainer(builtinModules());
   const algorithms = registry.names('algorithm');
