@@ -82,7 +82,11 @@ describe('the HTML report', () => {
       tab.on('pageerror', (e) => errors.push(String(e)));
       await tab.goto(pathToFileURL(page).href, { waitUntil: 'load' });
       const tables = await tab.$$eval('table', (ts) => ts.map((t) => ({ rows: t.querySelectorAll('tbody tr').length, head: t.querySelector('thead')!.textContent })));
-      expect(tables.length).toBe(3);
+      // Three selection methods, then the flatness table (2 rows x training and test domains).
+      expect(tables.length).toBe(4);
+      const flat = tables.pop()!;
+      expect(flat.rows).toBe(4);
+      expect(flat.head).toContain('F(2)');
       for (const t of tables) {
         expect(t.rows).toBe(2);
         expect(t.head).toContain('red');
