@@ -7,7 +7,7 @@
 //   node tools/results/flatness-directions.mjs RUN_DIR [--samples 100] [--radii 1,2,4,8,16,32]
 //        [--max-examples 500] [--checkpoint best|last]
 import { parseArgs } from 'node:util';
-import { splitEnvironment } from '@qtdog/core';
+import { seedHash, splitEnvironment } from '@qtdog/core';
 import { selectBackend } from '@qtdog/engine';
 import { FlatnessEvaluator, FlatnessOptions } from '@qtdog/evaluation';
 import { restoreRun } from '@qtdog/quantizers';
@@ -40,7 +40,8 @@ try {
     inputShape: run.dataset.inputShape,
     evalBatchSize: cfg.train.evalBatchSize,
     outDir: runDir,
-    seed: cfg.seed,
+    // The trainer's evaluation seed, so directions and probe examples are the run's own.
+    seed: seedHash(cfg.trialSeed, 'evaluation', run.step),
   };
   const samples = Number(values.samples);
   const options = FlatnessOptions.parse({ radii: values.radii.split(',').map(Number), samples, maxExamples: Number(values['max-examples']) });
