@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { definePlugin, Rng, seedHash, type EvaluationContext, type Evaluator, type Network, type Param } from '@qtdog/core';
+import { mean, sampleStd } from '../stats.js';
 
 export const FlatnessOptions = z.object({
   /** Radii gamma = ||w' - w|| (Euclidean norm over every perturbed parameter). */
@@ -112,15 +113,6 @@ function meanLoss(network: Network, chunks: ReadonlyArray<{ x: tf.Tensor4D; y: t
     n += ch.n;
   }
   return sum / n;
-}
-
-const mean = (a: readonly number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-
-/** Sample standard deviation (n - 1); 0 for one sample. */
-function sampleStd(a: readonly number[]): number {
-  if (a.length < 2) return 0;
-  const m = mean(a);
-  return Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / (a.length - 1));
 }
 
 /** Flatness of the model at a checkpoint, on training and on test environments. */

@@ -1,4 +1,4 @@
-import { htmlEscape as esc } from './tables.js';
+import { rowsToHtml, rowsToMarkdown } from './tables.js';
 import { flatnessRows, type FlatnessRow } from './plots.js';
 import type { LoadedSweep } from './sweep-manifest.js';
 
@@ -42,13 +42,6 @@ function cells(t: FlatnessTable, row: FlatnessRow): string[] {
 
 const header = (t: FlatnessTable) => ['run', 'domains', 'runs', 'directions', 'L(w)', ...t.radii.map((r) => `F(${r})`)];
 
-export function flatnessTableToMarkdown(t: FlatnessTable): string {
-  const lines = [header(t), header(t).map(() => '---'), ...t.rows.map((r) => cells(t, r))];
-  return lines.map((l) => `| ${l.join(' | ')} |`).join('\n');
-}
+export const flatnessTableToMarkdown = (t: FlatnessTable): string => rowsToMarkdown(header(t), t.rows.map((r) => cells(t, r)));
 
-export function flatnessTableToHtml(t: FlatnessTable): string {
-  const head = `<thead><tr>${header(t).map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>`;
-  const body = t.rows.map((r) => `<tr>${cells(t, r).map((c, i) => (i === 0 ? `<th scope="row">${esc(c)}</th>` : `<td>${esc(c)}</td>`)).join('')}</tr>`).join('\n');
-  return `<table>${head}\n<tbody>\n${body}\n</tbody></table>`;
-}
+export const flatnessTableToHtml = (t: FlatnessTable): string => rowsToHtml(header(t), t.rows.map((r) => cells(t, r)));

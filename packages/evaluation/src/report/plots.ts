@@ -1,6 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { sweepAcc, groupRecords, type ResultRecord, type SelectionMethod } from '../selection/selection-method.js';
 import type { LoadedRun, LoadedSweep } from './sweep-manifest.js';
+import { mean, sampleStd } from '../stats.js';
 
 /** A chart to draw: a file stem, a caption and a Vega-Lite spec with its data inlined. */
 export interface PlotSpec {
@@ -145,9 +146,6 @@ export interface FlatnessRow {
   samples: number;
 }
 
-const avg = (a: readonly number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-const sd = (a: readonly number[]) => (a.length < 2 ? 0 : Math.sqrt(a.reduce((s, v) => s + (v - avg(a)) ** 2, 0) / (a.length - 1)));
-
 /** The flatness results of a dataset's finished runs, per row label and side, in sweep order. */
 export function flatnessRows(sweep: LoadedSweep, dataset: string): FlatnessRow[] {
   const groups = new Map<string, Array<{ radii: number[]; f: number[]; std: number[]; base: number; samples: number }>>();
@@ -171,10 +169,10 @@ export function flatnessRows(sweep: LoadedSweep, dataset: string): FlatnessRow[]
       label,
       domain,
       radii,
-      mean: radii.map((_, i) => avg(at(i, (r) => r.f))),
-      std: radii.map((_, i) => avg(at(i, (r) => r.std))),
-      runStd: radii.map((_, i) => sd(at(i, (r) => r.f))),
-      baseLoss: avg(runs.map((r) => r.base)),
+      mean: radii.map((_, i) => mean(at(i, (r) => r.f))),
+      std: radii.map((_, i) => mean(at(i, (r) => r.std))),
+      runStd: radii.map((_, i) => sampleStd(at(i, (r) => r.f))),
+      baseLoss: mean(runs.map((r) => r.base)),
       runs: runs.length,
       samples: Math.min(...runs.map((r) => r.samples)),
     };

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { htmlEscape as esc } from './tables.js';
+import { rowsToHtml, rowsToMarkdown } from './tables.js';
+import { mean, standardError } from '../stats.js';
 import type { LoadedRun, LoadedSweep } from './sweep-manifest.js';
 
 /**
@@ -67,9 +68,6 @@ export function readSweepEnsembles(sweepDir: string): SweepEnsembles | null {
   return data;
 }
 
-const mean = (a: readonly number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-/** DomainBed's standard error: population standard deviation / sqrt(n). */
-const se = (a: readonly number[]) => Math.sqrt(a.reduce((s, v) => s + (v - mean(a)) ** 2, 0) / a.length) / Math.sqrt(a.length);
 const pct = (v: number) => (100 * v).toFixed(1);
 
 export const ENSEMBLES_LEGEND =
@@ -100,7 +98,7 @@ export function ensembleRows(e: SweepEnsembles, envNames?: (dataset: string, env
           g.label,
           name !== undefined ? `${env} (${name})` : String(env),
           String(g.members.length),
-          `${pct(mean(accs))} ± ${pct(se(accs))}`,
+          `${pct(mean(accs))} ± ${pct(standardError(accs))}`,
           pct(selected.testAcc[k]!),
           pct(Math.max(...accs)),
           pct(g.ensemble.testAcc[k]!),
@@ -114,12 +112,6 @@ export function ensembleRows(e: SweepEnsembles, envNames?: (dataset: string, env
   return rows;
 }
 
-export function ensemblesToMarkdown(rows: EnsembleRowCells[]): string {
-  return [HEADER, HEADER.map(() => '---'), ...rows.map((r) => r.cells)].map((l) => `| ${l.join(' | ')} |`).join('\n');
-}
+export const ensemblesToMarkdown = (rows: EnsembleRowCells[]): string => rowsToMarkdown(HEADER, rows.map((r) => r.cells));
 
-export function ensemblesToHtml(rows: EnsembleRowCells[]): string {
-  const head = `<thead><tr>${HEADER.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>`;
-  const body = rows.map((r) => `<tr>${r.cells.map((c, i) => (i === 0 ? `<th scope="row">${esc(c)}</th>` : `<td>${esc(c)}</td>`)).join('')}</tr>`).join('\n');
-  return `<table>${head}\n<tbody>\n${body}\n</tbody></table>`;
-}
+export const ensemblesToHtml = (rows: EnsembleRowCells[]): string => rowsToHtml(HEADER, rows.map((r) => r.cells));

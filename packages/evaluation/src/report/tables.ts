@@ -1,5 +1,6 @@
 import { groupRecords, sweepAcc, type ResultRecord, type SelectionMethod } from '../selection/selection-method.js';
 import type { LoadedRun, LoadedSweep } from './sweep-manifest.js';
+import { mean, standardError } from '../stats.js';
 
 /** One trial's selected result in a table cell. */
 export interface TrialResult {
@@ -45,9 +46,7 @@ export interface ResultsTable {
 
 function meanErr(values: number[]): { mean: number | null; err: number | null } {
   if (values.length === 0) return { mean: null, err: null };
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const std = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length);
-  return { mean, err: std / Math.sqrt(values.length) };
+  return { mean: mean(values), err: standardError(values) };
 }
 
 /**
@@ -144,6 +143,18 @@ export function tableToLatex(t: ResultsTable): string {
 
 /** Text made safe for HTML element content and attribute values. */
 export const htmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** A table of plain strings as Markdown: the header line, its rule, then one line per row. */
+export function rowsToMarkdown(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  return [header, header.map(() => '---'), ...rows].map((l) => `| ${l.join(' | ')} |`).join('\n');
+}
+
+/** The same table as HTML, each row's first cell its row header. */
+export function rowsToHtml(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const head = `<thead><tr>${header.map((h) => `<th>${htmlEscape(h)}</th>`).join('')}</tr></thead>`;
+  const body = rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th scope="row">${htmlEscape(c)}</th>` : `<td>${htmlEscape(c)}</td>`)).join('')}</tr>`).join('\n');
+  return `<table>${head}\n<tbody>\n${body}\n</tbody></table>`;
+}
 
 export function tableToHtml(t: ResultsTable): string {
   const head = ['Algorithm', ...t.columns.map((c) => c.name), 'Avg'];
