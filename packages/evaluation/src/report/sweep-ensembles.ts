@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RunError } from '@qtdog/core';
 import { rowsToHtml, rowsToMarkdown } from './tables.js';
 import { mean, standardError } from '../stats.js';
 import type { LoadedRun, LoadedSweep } from './sweep-manifest.js';
@@ -62,9 +63,9 @@ export function readSweepEnsembles(sweepDir: string): SweepEnsembles | null {
   try {
     data = JSON.parse(readFileSync(file, 'utf8')) as SweepEnsembles;
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message}); delete it and re-run qtdog report --ensembles`);
+    throw new RunError(`${file}: not valid JSON (${(e as Error).message}); delete it and re-run qtdog report --ensembles`);
   }
-  if (data?.format !== 'qtdog-ensembles/1' || !Array.isArray(data.groups)) throw new Error(`${file}: not a qtdog ensembles file (format qtdog-ensembles/1); delete it and re-run qtdog report --ensembles`);
+  if (data?.format !== 'qtdog-ensembles/1' || !Array.isArray(data.groups)) throw new RunError(`${file}: not a qtdog ensembles file (format qtdog-ensembles/1); delete it and re-run qtdog report --ensembles`);
   return data;
 }
 
