@@ -18,4 +18,5 @@ export * from './report/plots.js';
 export * from './report/flatness-table.js';
 export * from './report/sweep-ensembles.js';
 export * from './report/write-report.js';
+export * from './stats.js';
 export * from './evaluation-module.js';
