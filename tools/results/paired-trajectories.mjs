@@ -11,7 +11,7 @@
 //   node tools/results/paired-trajectories.mjs SWEEP_DIR [--base ERM] [--treated ERM+QT-DoG] [--from STEP]
 // --from defaults to the first checkpoint at or after the treated runs' quantizer start step.
 import { parseArgs } from 'node:util';
-import { accOf, countEnvironments, loadSweep, mean, standardError, trainingDomainValidation } from '@qtdog/evaluation';
+import { accOf, loadSweep, mean, standardError, trainingDomainValAcc, trainingDomainValidation } from '@qtdog/evaluation';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -25,8 +25,6 @@ if (!dir) {
 const sweep = loadSweep(dir);
 const done = sweep.runs.filter((r) => r.status === 'done');
 const key = (r) => `${r.info.dataset} test [${r.info.testEnvs.join(',')}] trial ${r.info.trialSeed} draw ${r.info.draw}`;
-const evalRecords = (r) => r.records.filter((rec) => typeof rec.env0_in_acc === 'number');
-const trainVal = (rec, testEnv) => mean([...Array(countEnvironments(rec)).keys()].filter((e) => e !== testEnv).map((e) => accOf(rec, e, 'out')));
 
 const labels = new Set(sweep.runs.map((r) => r.info.label));
 for (const l of [values.base, values.treated]) {
@@ -56,8 +54,8 @@ for (const p of pairs) {
   const testEnv = p.treated.info.testEnvs[0];
   const test = (rec) => accOf(rec, testEnv, 'in');
   const start = values.from !== undefined ? Number(values.from) : (p.treated.records[0]?.config?.quantizer?.options?.startStep ?? 0);
-  const bRecs = new Map(evalRecords(p.base).map((r) => [r.step, r]));
-  const rows = evalRecords(p.treated).filter((r) => r.step >= start && bRecs.has(r.step));
+  const bRecs = new Map(p.base.records.map((r) => [r.step, r]));
+  const rows = p.treated.records.filter((r) => r.step >= start && bRecs.has(r.step));
   const diffs = rows.map((r) => test(r) - test(bRecs.get(r.step)));
   // Each run's training-domain-validation checkpoint, as the report's table picks it.
   const sb = trainingDomainValidation.runAcc(p.base.records, testEnv);
@@ -69,7 +67,7 @@ for (const p of pairs) {
   console.log('|---:|---:|---:|---:|---:|---:|');
   rows.forEach((r, i) => {
     const br = bRecs.get(r.step);
-    console.log(`| ${r.step} | ${pct(test(br))} | ${pct(test(r))} | ${signed(diffs[i])} | ${pct(trainVal(br, testEnv))} | ${pct(trainVal(r, testEnv))} |`);
+    console.log(`| ${r.step} | ${pct(test(br))} | ${pct(test(r))} | ${signed(diffs[i])} | ${pct(trainingDomainValAcc(br, testEnv))} | ${pct(trainingDomainValAcc(r, testEnv))} |`);
   });
   console.log(`\nmean difference over these ${rows.length} checkpoints: ${signed(mean(diffs))}; at the training-domain-validation checkpoints (${values.base} step ${sb.step}: ${pct(sb.testAcc)}, ${values.treated} step ${st.step}: ${pct(st.testAcc)}): ${signed(selDiff)}\n`);
 }
