@@ -7,7 +7,7 @@ import { ROOT, tempDir } from '../helpers';
 const TOOL = join(ROOT, 'tools/results/paired-trajectories.mjs');
 
 /** One run folder as a sweep leaves it: job.json, results.jsonl (test env 0 of 3), and `done` when finished. */
-function writeRun(sweep: string, id: string, label: string, trial: number, test: number[], val: number[], done = true): void {
+function writeRun(sweep: string, id: string, label: string, trial: number, test: number[], val: number[], done = true, flatness?: { train: number[]; test: number[] }): void {
   const dir = join(sweep, id);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'job.json'), JSON.stringify({ id, label, dataset: 'D', testEnvs: [0], draw: 0, trialSeed: trial }));
@@ -15,6 +15,11 @@ function writeRun(sweep: string, id: string, label: string, trial: number, test:
   const lines = test.map((t, i) =>
     JSON.stringify({ step: i * 10, config, env0_in_acc: t, env0_out_acc: t, env1_in_acc: 0.9, env1_out_acc: val[i], env2_in_acc: 0.9, env2_out_acc: val[i] }),
   );
+  if (flatness) {
+    // The end-of-run evaluators append their fields to the last checkpoint's record.
+    const last = JSON.parse(lines.pop()!);
+    lines.push(JSON.stringify({ ...last, 'flatness.radii': [1, 2], 'flatness.samples': 5, 'flatness.train': flatness.train, 'flatness.test': flatness.test }));
+  }
   writeFileSync(join(dir, 'results.jsonl'), lines.join('\n') + '\n');
   if (done) writeFileSync(join(dir, 'done'), '');
 }
@@ -42,6 +47,25 @@ describe('tools/results/paired-trajectories.mjs', () => {
     expect(out).not.toContain('trial 2');
     // --from moves the first compared checkpoint.
     expect(execFileSync('node', [TOOL, sweep, '--from', '20'], { encoding: 'utf8' })).toContain('mean difference over these 2 checkpoints: +1.0;');
+  });
+
+  it('prints the paired flatness difference of runs that measured it, and over pairs how many are flatter', () => {
+    const sweep = tempDir();
+    writeRun(sweep, 'b0', 'ERM', 0, [0.5, 0.6], [0.1, 0.2], true, { train: [0.1, 0.5], test: [0.2, 0.8] });
+    writeRun(sweep, 't0', 'ERM+QT-DoG', 0, [0.5, 0.6], [0.1, 0.2], true, { train: [0.1, 0.3], test: [0.3, 0.6] });
+    writeRun(sweep, 'b1', 'ERM', 1, [0.5, 0.6], [0.1, 0.2], true, { train: [0.2, 0.6], test: [0.2, 0.8] });
+    writeRun(sweep, 't1', 'ERM+QT-DoG', 1, [0.5, 0.6], [0.1, 0.2], true, { train: [0.1, 0.5], test: [0.2, 1.0] });
+    // A pair whose base run measured no flatness counts in the accuracy lines, not in the flatness line.
+    writeRun(sweep, 'b2', 'ERM', 2, [0.5, 0.6], [0.1, 0.2]);
+    writeRun(sweep, 't2', 'ERM+QT-DoG', 2, [0.5, 0.6], [0.1, 0.2], true, { train: [0.1, 0.3], test: [0.3, 0.6] });
+    const out = execFileSync('node', [TOOL, sweep], { encoding: 'utf8' });
+    expect(out).toContain('| train | 2 | 0.500 | 0.300 | -0.200 |');
+    expect(out).toContain('| test | 1 | 0.200 | 0.300 | +0.100 |');
+    expect(out).toContain('## Over 3 pair(s)');
+    expect(out).toContain('over the 2 pair(s) that measured it');
+    // Train F(2): -0.2 and -0.1; test F(2): -0.2 and +0.2 (DomainBed s.e.: population std / sqrt(n)).
+    expect(out).toContain('train domains: F(1) -0.050 ± 0.035 (flatter in 1/2); F(2) -0.150 ± 0.035 (flatter in 2/2)');
+    expect(out).toContain('test domains: F(1) +0.050 ± 0.035 (flatter in 0/2); F(2) +0.000 ± 0.141 (flatter in 1/2)');
   });
 
   it('names an unknown row in one line', () => {
